@@ -1,0 +1,1 @@
+"""HTTP transport: the AgentMail REST API over FastAPI; routes parse, call one service and serialise."""

@@ -1,0 +1,35 @@
+"""The FastAPI application factory: routes, the error table and request middleware."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from postroom.api import errors
+from postroom.api.middleware import RequestMiddleware
+from postroom.api.ratelimit import RateLimiter
+from postroom.api.routes import api_keys, health, identity, inboxes, pods
+from postroom.services.container import Services
+
+
+def create_app(
+    services: Services,
+    *,
+    rate_limit_per_second: float,
+    rate_limit_burst: int,
+    max_request_bytes: int,
+    access_log: bool = True,
+) -> FastAPI:
+    app = FastAPI(
+        title="Postroom",
+        summary="Self-hostable email inboxes for AI agents, speaking the AgentMail REST API.",
+        version="0.1.0",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    app.state.rate_limiter = RateLimiter(rate_limit_per_second, rate_limit_burst)
+    errors.install(app)
+    for module in (health, identity, inboxes, pods, api_keys):
+        app.include_router(module.router)
+    app.add_middleware(RequestMiddleware, max_body_bytes=max_request_bytes, log_requests=access_log)
+    return app

@@ -1,0 +1,103 @@
+"""Request dependencies: the authenticated, rate-limited principal, decoded path ids and list parameters."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from postroom.api.ratelimit import RateLimiter
+from postroom.api.rawpath import segment
+from postroom.domain.access import Principal
+from postroom.errors import InvalidInput
+from postroom.services.container import Services
+from postroom.services.paging import ListParams
+
+
+def services(request: Request) -> Services:
+    value: Services = request.app.state.services
+    return value
+
+
+def authenticate(request: Request) -> Principal:
+    container: Services = request.app.state.services
+    limiter: RateLimiter = request.app.state.rate_limiter
+    principal = container.access.authenticate(request.headers.get("authorization"))
+    request.state.api_key_id = principal.api_key_id
+    limiter.acquire(principal.api_key_id)
+    return principal
+
+
+def _path_id(request: Request, name: str) -> str | None:
+    raw = request.path_params.get(name)
+    return segment(raw) if isinstance(raw, str) else None
+
+
+def route_pod_id(request: Request) -> str | None:
+    """The ``{pod_id}`` of a pod route, or None on the organization route of the same operation."""
+    return _path_id(request, "pod_id")
+
+
+def route_inbox_id(request: Request) -> str | None:
+    return _path_id(request, "inbox_id")
+
+
+def inbox_id(request: Request) -> str:
+    value = _path_id(request, "inbox_id")
+    assert value is not None
+    return value
+
+
+def pod_id(request: Request) -> str:
+    value = _path_id(request, "pod_id")
+    assert value is not None
+    return value
+
+
+def api_key_id(request: Request) -> str:
+    value = _path_id(request, "api_key_id")
+    assert value is not None
+    return value
+
+
+def list_params(
+    limit: Annotated[int | None, Query()] = None,
+    page_token: Annotated[str | None, Query()] = None,
+    ascending: Annotated[bool, Query()] = False,
+) -> ListParams:
+    return ListParams(limit=limit, page_token=page_token or None, ascending=ascending)
+
+
+def list_query(request: Request, name: str) -> list[str] | None:
+    """A list-valued query parameter in any of its three spellings (spec §8).
+
+    ``labels=["a","b"]`` (one JSON array, as both SDKs send), ``labels=a&labels=b`` (repeated keys) and
+    ``labels=a`` (a bare value). A value that starts with ``[`` must be a JSON array of strings.
+    """
+    values = request.query_params.getlist(name)
+    if not values:
+        return None
+    result: list[str] = []
+    for value in values:
+        if value.lstrip().startswith("["):
+            try:
+                parsed = json.loads(value)
+            except ValueError as error:
+                raise InvalidInput(f"{name} is not a valid JSON array", field=name) from error
+            if not isinstance(parsed, list) or not all(isinstance(item, str) for item in parsed):
+                raise InvalidInput(f"{name} must be an array of strings", field=name)
+            result.extend(parsed)
+        else:
+            result.append(value)
+    return result
+
+
+Caller = Annotated[Principal, Depends(authenticate)]
+AppServices = Annotated[Services, Depends(services)]
+RoutePodId = Annotated[str | None, Depends(route_pod_id)]
+RouteInboxId = Annotated[str | None, Depends(route_inbox_id)]
+InboxId = Annotated[str, Depends(inbox_id)]
+PodId = Annotated[str, Depends(pod_id)]
+ApiKeyId = Annotated[str, Depends(api_key_id)]
+Listing = Annotated[ListParams, Depends(list_params)]

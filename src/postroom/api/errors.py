@@ -1,0 +1,108 @@
+"""The one table from errors to HTTP: every failure leaves as the spec's ErrorResponse JSON, never HTML."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from postroom.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PostroomError,
+    RateLimited,
+    ServiceUnavailable,
+    TooLarge,
+    Unauthorized,
+    Unprocessable,
+)
+
+log = logging.getLogger("postroom.api")
+
+STATUS: dict[type[PostroomError], tuple[int, str]] = {
+    InvalidInput: (400, "ValidationError"),
+    Unauthorized: (401, "UnauthorizedError"),
+    Forbidden: (403, "ForbiddenError"),
+    NotFound: (404, "NotFoundError"),
+    Conflict: (409, "ConflictError"),
+    TooLarge: (413, "PayloadTooLargeError"),
+    Unprocessable: (422, "UnprocessableEntityError"),
+    RateLimited: (429, "RateLimitExceededError"),
+    ServiceUnavailable: (503, "ServiceUnavailableError"),
+}
+HTTP_NAMES = {
+    400: ("ValidationError", "validation_error"),
+    401: ("UnauthorizedError", "unauthorized"),
+    403: ("ForbiddenError", "forbidden"),
+    404: ("NotFoundError", "not_found"),
+    405: ("MethodNotAllowedError", "method_not_allowed"),
+    413: ("PayloadTooLargeError", "payload_too_large"),
+    415: ("UnsupportedMediaTypeError", "unsupported_media_type"),
+}
+
+
+def error_body(name: str, code: str, message: str, fix: str | None = None) -> dict[str, object]:
+    body: dict[str, object] = {"name": name, "code": code, "message": message}
+    if fix:
+        body["fix"] = fix
+    return body
+
+
+def postroom_error_response(error: PostroomError) -> JSONResponse:
+    status, name = next(
+        (value for kind, value in STATUS.items() if isinstance(error, kind)), (500, "InternalServerError")
+    )
+    body = error_body(name, error.code, error.message, error.fix)
+    headers: dict[str, str] = {}
+    if isinstance(error, InvalidInput):
+        body["errors"] = [{"path": item.path, "message": item.message} for item in error.errors]
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    parts = [str(part) for part in loc]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+def validation_error_response(error: RequestValidationError) -> JSONResponse:
+    errors = []
+    for item in error.errors():
+        path = _location(tuple(item.get("loc", ())))
+        message = str(item.get("msg", "invalid value"))
+        if item.get("type") == "json_invalid":
+            message = "Request body is not valid JSON"
+        errors.append({"path": path, "message": message})
+    summary = "; ".join(f"{e['path']}: {e['message']}" if e["path"] else e["message"] for e in errors[:5])
+    body = error_body("ValidationError", "validation_error", summary or "Invalid request")
+    body["errors"] = errors
+    return JSONResponse(body, status_code=400)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(PostroomError)
+    async def _postroom(_request: Request, error: PostroomError) -> JSONResponse:
+        return postroom_error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:
+        return validation_error_response(error)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        name, code = HTTP_NAMES.get(error.status_code, ("HttpError", "http_error"))
+        message = "No such route" if error.status_code == 404 else str(error.detail)
+        return JSONResponse(error_body(name, code, message), status_code=error.status_code, headers=error.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=error)
+        return JSONResponse(error_body("InternalServerError", "internal_error", "Internal error"), status_code=500)

@@ -1,0 +1,20 @@
+"""``GET /v0/auth/me`` and ``GET /v0/organizations``: who the key is and the organization it belongs to."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from postroom.api.deps import AppServices, Caller
+from postroom.api.schemas import IdentityOut, OrganizationOut
+
+router = APIRouter(tags=["identity"])
+
+
+@router.get("/v0/auth/me", response_model_exclude_none=True)
+def me(caller: Caller, container: AppServices) -> IdentityOut:
+    return IdentityOut.of(container.access.identity(caller))
+
+
+@router.get("/v0/organizations", response_model_exclude_none=True)
+def organization(caller: Caller, container: AppServices) -> OrganizationOut:
+    return OrganizationOut.of(container.access.organization(caller))

@@ -1,0 +1,1 @@
+"""The ``postroom`` command: the server (serve, migrate, settings) and clients for people (inboxes, pods, keys)."""

@@ -1,0 +1,7 @@
+"""Placeholder-free stub module replaced by the CLI work."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)

@@ -1,0 +1,74 @@
+"""Entry point of the ``postroom`` command and its server-side subcommands (serve, migrate, settings)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+import uvicorn
+
+from postroom.cli import api_keys, inboxes, pods
+from postroom.config import Settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Postroom: email inboxes for AI agents.")
+app.add_typer(inboxes.app, name="inboxes")
+app.add_typer(pods.app, name="pods")
+app.add_typer(api_keys.app, name="keys")
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(message)s")
+
+
+@app.command()
+def serve() -> None:
+    """Migrate the database, bootstrap it on first start, and serve the API."""
+    from postroom.runtime import build  # imported here so client commands start fast
+
+    settings = Settings()
+    _configure_logging(settings.log_level)
+    runtime = build(settings)
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    typer.echo(f"Postroom API on {base}")
+    typer.echo(f"Default domain: {settings.default_domain}")
+    if runtime.bootstrap.api_key:
+        typer.echo("First API key (unrestricted; shown once, store it now):")
+        typer.echo(f"POSTROOM_API_KEY={runtime.bootstrap.api_key}")
+    sys.stdout.flush()
+    try:
+        uvicorn.run(
+            runtime.api(),
+            host=settings.api_host,
+            port=settings.api_port,
+            access_log=False,
+            log_level=settings.log_level.lower(),
+            server_header=False,
+        )
+    finally:
+        runtime.close()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (``serve`` does this too)."""
+    from postroom.storage.engine import create_database_engine
+    from postroom.storage.migrate import upgrade
+
+    settings = Settings()
+    engine = create_database_engine(settings.resolved_database_url())
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    typer.echo("Database is at the latest schema.")
+
+
+@app.command("settings")
+def show_settings() -> None:
+    """Print every setting with its environment variable, default and meaning (Markdown table)."""
+    typer.echo("| variable | default | meaning |")
+    typer.echo("|---|---|---|")
+    for name, field in Settings.model_fields.items():
+        default = "" if field.default is None else str(field.default)
+        typer.echo(f"| `POSTROOM_{name.upper()}` | `{default}` | {field.description} |")

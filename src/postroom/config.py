@@ -1,0 +1,36 @@
+"""Settings: every option Postroom reads, from ``POSTROOM_*`` environment variables, documented once here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """The README's settings table is generated from these fields (``postroom settings``)."""
+
+    model_config = SettingsConfigDict(env_prefix="POSTROOM_", extra="ignore")
+
+    data_dir: Path = Field(Path("./data"), description="Directory for the SQLite database and local files.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db. Default: SQLite in the data dir.",
+    )
+    default_domain: str = Field(
+        "postroom.localhost",
+        description="Domain of generated inbox addresses; always usable without verification.",
+    )
+    api_host: str = Field("127.0.0.1", description="Address the HTTP API listens on.")
+    api_port: int = Field(8080, description="Port of the HTTP API.")
+    rate_limit_per_second: float = Field(50.0, description="Sustained requests per second per API key.")
+    rate_limit_burst: int = Field(200, description="Requests per API key allowed in a burst.")
+    max_request_bytes: int = Field(25 * 1024 * 1024, description="Largest accepted HTTP request body (413 above).")
+    log_level: str = Field("info", description="Log level: debug, info, warning or error.")
+    access_log: bool = Field(True, description="Write one structured JSON line per HTTP request.")
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'postroom.db').resolve()}"

@@ -1,0 +1,1 @@
+"""Pure domain model: entities, identifiers and the rules that govern them (standard library only)."""

@@ -1,0 +1,1 @@
+"""Use cases: the only place a transaction begins and commits; one module per resource family."""

@@ -1,0 +1,160 @@
+"""Who is calling: bootstrapping the first organization, authenticating API keys, identity and organization."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import timedelta
+
+from postroom.domain.access import ApiKey, Organization, Pod, Principal, ScopeType
+from postroom.domain.clock import utcnow
+from postroom.domain.ids import new_id
+from postroom.domain.listing import InboxScope
+from postroom.errors import Conflict, Forbidden, Unauthorized
+from postroom.services.ports import UnitOfWorkFactory
+
+KEY_PREFIX = "pr_"
+KEY_BODY_CHARS = 40
+DISPLAY_PREFIX_CHARS = 12
+_BASE62 = string.ascii_letters + string.digits
+PAGE_TOKEN_SECRET_NAME = "page_tokens"  # noqa: S105 - the name of a stored secret, not a secret
+# A key's used_at is written at most this often, so authentication stays a read on the hot path.
+USED_AT_RESOLUTION = timedelta(seconds=60)
+
+
+def generate_secret() -> str:
+    return KEY_PREFIX + "".join(secrets.choice(_BASE62) for _ in range(KEY_BODY_CHARS))
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    organization_id: str
+    api_key: str | None
+
+
+@dataclass(frozen=True)
+class Identity:
+    scope_type: ScopeType
+    scope_id: str
+    organization_id: str
+    pod_id: str | None
+    inbox_id: str | None
+    api_key_id: str
+
+
+@dataclass(frozen=True)
+class OrganizationView:
+    organization: Organization
+    inbox_count: int
+
+
+def require(principal: Principal, permission: str) -> None:
+    if not principal.may(permission):
+        raise Forbidden("Forbidden", code="missing_permission", fix=f"Use an API key with the {permission} permission.")
+
+
+class AccessService:
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow = uow_factory
+
+    def bootstrap(self) -> Bootstrap:
+        """Create the organization, its default pod, an unrestricted key and server secrets, once ever."""
+        with self._uow(write=True) as uow:
+            existing = uow.organizations.first()
+            if existing is not None:
+                return Bootstrap(existing.organization_id, None)
+            now = utcnow()
+            organization = Organization(new_id("org"), now, now)
+            pod = Pod(new_id("pod"), organization.organization_id, "Default Pod", None, True, now, now)
+            secret = generate_secret()
+            key = ApiKey(
+                api_key_id=new_id("key"),
+                organization_id=organization.organization_id,
+                pod_id=None,
+                inbox_id=None,
+                name="bootstrap",
+                prefix=secret[:DISPLAY_PREFIX_CHARS],
+                secret_hash=hash_secret(secret),
+                permissions=None,
+                expires_at=None,
+                used_at=None,
+                created_at=now,
+                updated_at=now,
+            )
+            try:
+                uow.secrets.add(PAGE_TOKEN_SECRET_NAME, secrets.token_bytes(32))
+                uow.organizations.add(organization)
+                uow.pods.add(pod)
+                uow.api_keys.add(key)
+                uow.commit()
+            except Conflict:
+                pass  # another process bootstrapped first; fall through to its organization
+            else:
+                return Bootstrap(organization.organization_id, secret)
+        with self._uow() as uow:
+            winner = uow.organizations.first()
+            assert winner is not None
+            return Bootstrap(winner.organization_id, None)
+
+    def server_secret(self, name: str) -> bytes:
+        with self._uow() as uow:
+            value = uow.secrets.get(name)
+        if value is None:
+            raise RuntimeError(f"server secret {name!r} is missing; run `postroom migrate` and start once")
+        return value
+
+    def authenticate(self, authorization: str | None) -> Principal:
+        if not authorization:
+            raise Unauthorized(
+                "Missing Authorization header",
+                code="missing_authorization",
+                fix="Send 'Authorization: Bearer <api key>'.",
+            )
+        scheme, _, secret = authorization.partition(" ")
+        if scheme != "Bearer":
+            raise Unauthorized(
+                "Authorization must use the Bearer scheme",
+                code="invalid_token_type",
+                fix="Send 'Authorization: Bearer <api key>'.",
+            )
+        secret = secret.strip()
+        if not secret:
+            raise Unauthorized("Missing API key", code="missing_authorization")
+        now = utcnow()
+        with self._uow() as uow:
+            key = uow.api_keys.get_by_hash(hash_secret(secret))
+        if key is None:
+            raise Unauthorized("Unknown API key", code="unknown_api_key")
+        if key.is_expired(now):
+            raise Unauthorized("API key has expired", code="unauthorized")
+        if key.used_at is None or now - key.used_at >= USED_AT_RESOLUTION:
+            with self._uow(write=True) as uow:
+                uow.api_keys.touch(key.api_key_id, now)
+                uow.commit()
+        return Principal.of(key)
+
+    def identity(self, principal: Principal) -> Identity:
+        scope_id = principal.inbox_id or principal.pod_id or principal.organization_id
+        return Identity(
+            scope_type=principal.scope_type,
+            scope_id=scope_id,
+            organization_id=principal.organization_id,
+            pod_id=principal.pod_id,
+            inbox_id=principal.inbox_id,
+            api_key_id=principal.api_key_id,
+        )
+
+    def organization(self, principal: Principal) -> OrganizationView:
+        """The caller's organization; ``inbox_count`` counts only the inboxes the key itself can see."""
+        with self._uow() as uow:
+            organization = uow.organizations.get(principal.organization_id)
+            assert organization is not None
+            scope = InboxScope(principal.organization_id, principal.pod_id, principal.inbox_id)
+            count = uow.inboxes.count(scope)
+        return OrganizationView(organization, count)

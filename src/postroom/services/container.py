@@ -1,0 +1,20 @@
+"""The set of services a transport is handed by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from postroom.services.access import AccessService
+from postroom.services.api_keys import ApiKeyService
+from postroom.services.inboxes import InboxService
+from postroom.services.pods import PodService
+from postroom.services.ports import HealthProbe
+
+
+@dataclass(frozen=True)
+class Services:
+    access: AccessService
+    inboxes: InboxService
+    pods: PodService
+    api_keys: ApiKeyService
+    health: HealthProbe

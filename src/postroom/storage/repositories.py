@@ -1,0 +1,240 @@
+"""Repositories over one SQLAlchemy connection: rows in, domain entities out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Connection, and_, case, delete, func, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Executable
+
+from postroom.domain.access import ApiKey, Organization, Pod
+from postroom.domain.inbox import Inbox, InboxStatus
+from postroom.domain.listing import InboxScope, KeyScope, SearchHit
+from postroom.domain.pagination import PageRequest
+from postroom.errors import Conflict
+from postroom.storage.keyset import seek
+from postroom.storage.tables import api_keys, inboxes, organizations, pods, server_secrets
+
+
+def _write(connection: Connection, statement: Executable, conflict_code: str = "already_exists") -> None:
+    """Run a write; a broken uniqueness or reference rule becomes a Conflict the services understand."""
+    try:
+        connection.execute(statement)
+    except IntegrityError as error:
+        raise Conflict("The change conflicts with existing data", code=conflict_code) from error
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class SqlSecretRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def get(self, name: str) -> bytes | None:
+        value = self._c.execute(select(server_secrets.c.value).where(server_secrets.c.name == name)).scalar()
+        return bytes(value) if value is not None else None
+
+    def add(self, name: str, value: bytes) -> None:
+        _write(self._c, insert(server_secrets).values(name=name, value=value))
+
+
+class SqlOrganizationRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    @staticmethod
+    def _entity(row: RowMapping) -> Organization:
+        return Organization(row["organization_id"], row["created_at"], row["updated_at"])
+
+    def first(self) -> Organization | None:
+        row = self._c.execute(select(organizations).order_by(organizations.c.created_at).limit(1)).mappings().first()
+        return self._entity(row) if row else None
+
+    def get(self, organization_id: str) -> Organization | None:
+        query = select(organizations).where(organizations.c.organization_id == organization_id)
+        row = self._c.execute(query).mappings().first()
+        return self._entity(row) if row else None
+
+    def add(self, organization: Organization) -> None:
+        _write(self._c, insert(organizations).values(**vars(organization)))
+
+
+class SqlPodRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    @staticmethod
+    def _entity(row: RowMapping) -> Pod:
+        return Pod(**dict(row))
+
+    def _one(self, *conditions: ColumnElement[bool]) -> Pod | None:
+        row = self._c.execute(select(pods).where(*conditions)).mappings().first()
+        return self._entity(row) if row else None
+
+    def get(self, organization_id: str, pod_id: str) -> Pod | None:
+        return self._one(pods.c.organization_id == organization_id, pods.c.pod_id == pod_id)
+
+    def get_by_client_id(self, organization_id: str, client_id: str) -> Pod | None:
+        return self._one(pods.c.organization_id == organization_id, pods.c.client_id == client_id)
+
+    def default_pod(self, organization_id: str) -> Pod:
+        pod = self._one(pods.c.organization_id == organization_id, pods.c.is_default.is_(True))
+        if pod is None:
+            raise LookupError(f"organization {organization_id} has no default pod")
+        return pod
+
+    def add(self, pod: Pod) -> None:
+        _write(self._c, insert(pods).values(**vars(pod)))
+
+    def delete(self, pod_id: str) -> None:
+        _write(self._c, delete(pods).where(pods.c.pod_id == pod_id), "cannot_delete")
+
+    def has_inboxes(self, pod_id: str) -> bool:
+        return (
+            self._c.execute(select(inboxes.c.inbox_id).where(inboxes.c.pod_id == pod_id).limit(1)).first() is not None
+        )
+
+    def list_page(self, organization_id: str, only_pod_id: str | None, page: PageRequest) -> list[Pod]:
+        query = select(pods).where(pods.c.organization_id == organization_id)
+        if only_pod_id is not None:
+            query = query.where(pods.c.pod_id == only_pod_id)
+        query = seek(query, page, pods.c.created_at, pods.c.pod_id)
+        return [self._entity(row) for row in self._c.execute(query).mappings()]
+
+
+class SqlInboxRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    @staticmethod
+    def _entity(row: RowMapping) -> Inbox:
+        values = dict(row)
+        values["status"] = InboxStatus(values["status"])
+        return Inbox(**values)
+
+    @staticmethod
+    def _row(inbox: Inbox) -> dict[str, object]:
+        values = vars(inbox).copy()
+        values["status"] = inbox.status.value
+        return values
+
+    @staticmethod
+    def _scoped(scope: InboxScope) -> list[ColumnElement[bool]]:
+        conditions = [inboxes.c.organization_id == scope.organization_id]
+        if scope.pod_id is not None:
+            conditions.append(inboxes.c.pod_id == scope.pod_id)
+        if scope.inbox_id is not None:
+            conditions.append(inboxes.c.inbox_id == scope.inbox_id)
+        return conditions
+
+    def get(self, inbox_id: str) -> Inbox | None:
+        row = self._c.execute(select(inboxes).where(inboxes.c.inbox_id == inbox_id)).mappings().first()
+        return self._entity(row) if row else None
+
+    def get_by_client_id(self, organization_id: str, client_id: str) -> Inbox | None:
+        query = select(inboxes).where(inboxes.c.organization_id == organization_id, inboxes.c.client_id == client_id)
+        row = self._c.execute(query).mappings().first()
+        return self._entity(row) if row else None
+
+    def add(self, inbox: Inbox) -> None:
+        _write(self._c, insert(inboxes).values(**self._row(inbox)))
+
+    def update(self, inbox: Inbox) -> None:
+        self._c.execute(update(inboxes).where(inboxes.c.inbox_id == inbox.inbox_id).values(**self._row(inbox)))
+
+    def delete(self, inbox_id: str) -> None:
+        self._c.execute(delete(inboxes).where(inboxes.c.inbox_id == inbox_id))
+
+    def count(self, scope: InboxScope) -> int:
+        query = select(func.count()).select_from(inboxes).where(*self._scoped(scope))
+        return int(self._c.execute(query).scalar_one())
+
+    def list_page(self, scope: InboxScope, page: PageRequest) -> list[Inbox]:
+        query = seek(select(inboxes).where(*self._scoped(scope)), page, inboxes.c.created_at, inboxes.c.inbox_id)
+        return [self._entity(row) for row in self._c.execute(query).mappings()]
+
+    def search_page(self, scope: InboxScope, terms: list[str], page: PageRequest) -> list[SearchHit]:
+        """Every term must start a word of the address or display name; rank 0 exact, 1 address prefix, 2 rest."""
+        address = inboxes.c.inbox_id
+        name = func.lower(func.coalesce(inboxes.c.display_name, ""))
+        matches = []
+        for term in terms:
+            like = _escape_like(term)
+            word_starts = [address.like(f"{like}%", escape="\\"), name.like(f"{like}%", escape="\\")]
+            word_starts += [address.like(f"%{sep}{like}%", escape="\\") for sep in (".", "-", "_", "+", "@")]
+            word_starts.append(name.like(f"% {like}%", escape="\\"))
+            matches.append(or_(*word_starts))
+        phrase = " ".join(terms)
+        rank = case(
+            (address == phrase, 0),
+            (address.like(f"{_escape_like(phrase)}%", escape="\\"), 1),
+            else_=2,
+        ).label("rank")
+        query = select(inboxes, rank).where(*self._scoped(scope), *matches)
+        if page.after is not None:
+            after_rank, after_at, after_id = (
+                int(page.after[0]),
+                datetime.fromisoformat(str(page.after[1])),
+                str(page.after[2]),
+            )
+            query = query.where(
+                or_(
+                    rank > after_rank,
+                    and_(rank == after_rank, inboxes.c.created_at < after_at),
+                    and_(rank == after_rank, inboxes.c.created_at == after_at, address < after_id),
+                )
+            )
+        query = query.order_by(rank.asc(), inboxes.c.created_at.desc(), address.desc()).limit(page.limit)
+        hits = []
+        for row in self._c.execute(query).mappings():
+            values = {key: row[key] for key in inboxes.c}
+            inbox = self._entity(values)  # type: ignore[arg-type]
+            hits.append(SearchHit(inbox, (int(row["rank"]), inbox.created_at.isoformat(), inbox.inbox_id)))
+        return hits
+
+
+class SqlApiKeyRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    @staticmethod
+    def _entity(row: RowMapping) -> ApiKey:
+        return ApiKey(**dict(row))
+
+    def _one(self, condition: ColumnElement[bool]) -> ApiKey | None:
+        row = self._c.execute(select(api_keys).where(condition)).mappings().first()
+        return self._entity(row) if row else None
+
+    def get(self, api_key_id: str) -> ApiKey | None:
+        return self._one(api_keys.c.api_key_id == api_key_id)
+
+    def get_by_hash(self, secret_hash: str) -> ApiKey | None:
+        return self._one(api_keys.c.secret_hash == secret_hash)
+
+    def add(self, key: ApiKey) -> None:
+        _write(self._c, insert(api_keys).values(**vars(key)))
+
+    def update(self, key: ApiKey) -> None:
+        values = {"name": key.name, "permissions": key.permissions, "updated_at": key.updated_at}
+        self._c.execute(update(api_keys).where(api_keys.c.api_key_id == key.api_key_id).values(**values))
+
+    def touch(self, api_key_id: str, used_at: datetime) -> None:
+        self._c.execute(update(api_keys).where(api_keys.c.api_key_id == api_key_id).values(used_at=used_at))
+
+    def delete(self, api_key_id: str) -> None:
+        self._c.execute(delete(api_keys).where(api_keys.c.api_key_id == api_key_id))
+
+    def list_page(self, scope: KeyScope, page: PageRequest) -> list[ApiKey]:
+        query = select(api_keys).where(api_keys.c.organization_id == scope.organization_id)
+        if scope.inbox_id is not None:
+            query = query.where(api_keys.c.inbox_id == scope.inbox_id)
+        elif scope.pod_id is not None:
+            query = query.where(api_keys.c.pod_id == scope.pod_id)
+            if scope.exact_pod_scope:
+                query = query.where(api_keys.c.inbox_id.is_(None))
+        query = seek(query, page, api_keys.c.created_at, api_keys.c.api_key_id)
+        return [self._entity(row) for row in self._c.execute(query).mappings()]

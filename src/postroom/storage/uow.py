@@ -1,0 +1,61 @@
+"""The unit of work: one connection and one transaction for one use case, with its repositories."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Engine, text
+
+from postroom.storage.engine import WRITE_FLAG
+from postroom.storage.repositories import (
+    SqlApiKeyRepository,
+    SqlInboxRepository,
+    SqlOrganizationRepository,
+    SqlPodRepository,
+    SqlSecretRepository,
+)
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine, write: bool) -> None:
+        self._engine = engine
+        self._write = write
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self._connection = self._engine.connect()
+        self._connection.info[WRITE_FLAG] = self._write
+        self._transaction = self._connection.begin()
+        self.organizations = SqlOrganizationRepository(self._connection)
+        self.pods = SqlPodRepository(self._connection)
+        self.inboxes = SqlInboxRepository(self._connection)
+        self.api_keys = SqlApiKeyRepository(self._connection)
+        self.secrets = SqlSecretRepository(self._connection)
+        return self
+
+    def commit(self) -> None:
+        self._connection.commit()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if self._connection.in_transaction():
+                self._connection.rollback()
+        finally:
+            self._connection.close()
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __call__(self, *, write: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, write)
+
+    def database_ready(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True

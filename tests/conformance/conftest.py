@@ -1,0 +1,46 @@
+"""Conformance fixtures: a real ``postroom serve`` per backend and the official SDK clients pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from agentmail import AgentMail, AsyncAgentMail
+from agentmail.environment import AgentMailEnvironment
+
+from tests.support.databases import postgres_database
+from tests.support.server import ServerProcess
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    data_dir: Path = tmp_path_factory.mktemp(f"serve-{request.param}")
+    if request.param == "sqlite":
+        process = ServerProcess(data_dir).start()
+        yield process
+        process.stop()
+        return
+    with postgres_database() as url:
+        process = ServerProcess(data_dir, database_url=url).start()
+        yield process
+        process.stop()
+
+
+def environment(server: ServerProcess) -> AgentMailEnvironment:
+    return AgentMailEnvironment(http=server.base_url, websockets=server.base_url.replace("http", "ws", 1))
+
+
+@pytest.fixture
+def sdk(server: ServerProcess) -> AgentMail:
+    """The official sync client with the server's unrestricted organization key."""
+    return AgentMail(api_key=server.api_key, environment=environment(server))
+
+
+@pytest.fixture
+def async_sdk(server: ServerProcess) -> AsyncAgentMail:
+    return AsyncAgentMail(api_key=server.api_key, environment=environment(server))
+
+
+def client_for(server: ServerProcess, api_key: str) -> AgentMail:
+    return AgentMail(api_key=api_key, environment=environment(server))

@@ -1,0 +1,84 @@
+"""Runs a real ``postroom serve`` process on a free loopback port and hands out its first API key."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+KEY_LINE = re.compile(r"POSTROOM_API_KEY=(pr_[A-Za-z0-9]+)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    data_dir: Path
+    database_url: str | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    api_key: str = ""
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "server.log"
+
+    def env(self) -> dict[str, str]:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("POSTROOM_")}
+        env.update(
+            POSTROOM_DATA_DIR=str(self.data_dir),
+            POSTROOM_API_HOST="127.0.0.1",
+            POSTROOM_API_PORT=str(self.port),
+            POSTROOM_RATE_LIMIT_PER_SECOND="100000",
+            POSTROOM_RATE_LIMIT_BURST="100000",
+        )
+        if self.database_url:
+            env["POSTROOM_DATABASE_URL"] = self.database_url
+        env.update(self.extra_env)
+        return env
+
+    def start(self, timeout: float = 30.0) -> ServerProcess:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        command = [sys.executable, "-m", "postroom.cli", "serve"]
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=self.env())
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"postroom serve exited early:\n{self.log_path.read_text()}")
+            match = KEY_LINE.search(self.log_path.read_text(errors="replace"))
+            if match and not self.api_key:
+                self.api_key = match.group(1)
+            try:
+                if httpx.get(f"{self.base_url}/readyz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"postroom serve did not become ready:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
