@@ -165,7 +165,7 @@ class SqlInboxRepository:
         for term in terms:
             like = _escape_like(term)
             word_starts = [address.like(f"{like}%", escape="\\"), name.like(f"{like}%", escape="\\")]
-            word_starts += [address.like(f"%{sep}{like}%", escape="\\") for sep in (".", "-", "_", "+", "@")]
+            word_starts += [address.like(f"%{_escape_like(sep)}{like}%", escape="\\") for sep in ".-_+@"]
             word_starts.append(name.like(f"% {like}%", escape="\\"))
             matches.append(or_(*word_starts))
         phrase = " ".join(terms)
@@ -191,7 +191,7 @@ class SqlInboxRepository:
         query = query.order_by(rank.asc(), inboxes.c.created_at.desc(), address.desc()).limit(page.limit)
         hits = []
         for row in self._c.execute(query).mappings():
-            values = {key: row[key] for key in inboxes.c}
+            values = {column.name: row[column.name] for column in inboxes.c}
             inbox = self._entity(values)  # type: ignore[arg-type]
             hits.append(SearchHit(inbox, (int(row["rank"]), inbox.created_at.isoformat(), inbox.inbox_id)))
         return hits
