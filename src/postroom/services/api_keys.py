@@ -184,6 +184,8 @@ class ApiKeyService:
         permissions: dict[str, bool] | None,
     ) -> ApiKey:
         require(principal, "api_key_update")
+        if name is None and not permissions_given:
+            raise InvalidInput("An update must include name or permissions", field="")
         with self._uow(write=True) as uow:
             key = self._find(uow, principal, route, api_key_id)
             _check_target_not_stronger(principal, key)

@@ -19,7 +19,7 @@ def visible_inbox(uow: UnitOfWork, principal: Principal, inbox_id: str, pod_id: 
     """The inbox if the caller may see it (and, on a pod route, if the pod is visible and holds it)."""
     if pod_id is not None:
         visible_pod(uow, principal, pod_id)
-    inbox = uow.inboxes.get(inbox_id.strip().lower())
+    inbox = uow.inboxes.get(inbox_id.lower())
     if (
         inbox is None
         or inbox.organization_id != principal.organization_id

@@ -14,6 +14,7 @@ from postroom.api.schemas import (
     ListApiKeysOut,
     UpdateApiKeyBody,
 )
+from postroom.errors import InvalidInput
 from postroom.services.api_keys import KeyRoute
 
 router = APIRouter(tags=["api-keys"])
@@ -69,6 +70,8 @@ def get_key(caller: Caller, container: AppServices, api_key_id: ApiKeyId) -> Api
 def update_key(
     caller: Caller, container: AppServices, route: Route, api_key_id: ApiKeyId, body: UpdateApiKeyBody
 ) -> ApiKeyOut:
+    if "name" in body.model_fields_set and body.name is None:
+        raise InvalidInput("name must be a string", field="name")
     given = "permissions" in body.model_fields_set
     key = container.api_keys.update(caller, route, api_key_id, body.name, given, body.permissions)
     return ApiKeyOut.of(key)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from postroom.api.deps import AppServices, Caller, InboxId, Listing, RoutePodId
 from postroom.api.schemas import CreateInboxBody, InboxOut, ListInboxesOut, UpdateInboxBody
 from postroom.domain.inbox import InboxStatus
+from postroom.errors import InvalidInput
 from postroom.services.inboxes import InboxChanges, NewInbox
 from postroom.services.paging import Page
 
@@ -55,6 +56,8 @@ def update_inbox(
     caller: Caller, container: AppServices, inbox_id: InboxId, pod_id: RoutePodId, body: UpdateInboxBody
 ) -> InboxOut:
     given = body.model_fields_set
+    if "status" in given and body.status is None:
+        raise InvalidInput("status must be active or paused", field="status")
     changes = InboxChanges(
         display_name=body.display_name,
         display_name_given="display_name" in given,
