@@ -15,12 +15,13 @@ from postroom.services.container import Services
 from postroom.services.paging import ListParams
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     value: Services = request.app.state.services
     return value
 
 
 def authenticate(request: Request) -> Principal:
+    """Runs in the threadpool (it reads the database); the other dependencies are cheap and run on the loop."""
     container: Services = request.app.state.services
     limiter: RateLimiter = request.app.state.rate_limiter
     principal = container.access.authenticate(request.headers.get("authorization"))
@@ -34,34 +35,34 @@ def _path_id(request: Request, name: str) -> str | None:
     return segment(raw) if isinstance(raw, str) else None
 
 
-def route_pod_id(request: Request) -> str | None:
+async def route_pod_id(request: Request) -> str | None:
     """The ``{pod_id}`` of a pod route, or None on the organization route of the same operation."""
     return _path_id(request, "pod_id")
 
 
-def route_inbox_id(request: Request) -> str | None:
+async def route_inbox_id(request: Request) -> str | None:
     return _path_id(request, "inbox_id")
 
 
-def inbox_id(request: Request) -> str:
+async def inbox_id(request: Request) -> str:
     value = _path_id(request, "inbox_id")
     assert value is not None
     return value
 
 
-def pod_id(request: Request) -> str:
+async def pod_id(request: Request) -> str:
     value = _path_id(request, "pod_id")
     assert value is not None
     return value
 
 
-def api_key_id(request: Request) -> str:
+async def api_key_id(request: Request) -> str:
     value = _path_id(request, "api_key_id")
     assert value is not None
     return value
 
 
-def list_params(
+async def list_params(
     limit: Annotated[int | None, Query()] = None,
     page_token: Annotated[str | None, Query()] = None,
     ascending: Annotated[bool, Query()] = False,

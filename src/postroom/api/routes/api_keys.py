@@ -23,7 +23,7 @@ POD = "/v0/pods/{pod_id}/api-keys"
 INBOX = "/v0/inboxes/{inbox_id}/api-keys"
 
 
-def key_route(pod_id: RoutePodId, inbox_id: RouteInboxId) -> KeyRoute:
+async def key_route(pod_id: RoutePodId, inbox_id: RouteInboxId) -> KeyRoute:
     return KeyRoute(pod_id=pod_id, inbox_id=inbox_id)
 
 
