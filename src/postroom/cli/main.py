@@ -6,12 +6,15 @@ import logging
 import sys
 
 import typer
-import uvicorn
 
 from postroom.cli import api_keys, inboxes, pods
-from postroom.config import Settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Postroom: email inboxes for AI agents.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals can hold API keys
+    help="Postroom: email inboxes for AI agents.",
+)
 app.add_typer(inboxes.app, name="inboxes")
 app.add_typer(pods.app, name="pods")
 app.add_typer(api_keys.app, name="keys")
@@ -24,7 +27,10 @@ def _configure_logging(level: str) -> None:
 @app.command()
 def serve() -> None:
     """Migrate the database, bootstrap it on first start, and serve the API."""
-    from postroom.runtime import build  # imported here so client commands start fast
+    import uvicorn  # server modules are imported here so client commands start fast
+
+    from postroom.config import Settings
+    from postroom.runtime import build
 
     settings = Settings()
     _configure_logging(settings.log_level)
@@ -52,6 +58,7 @@ def serve() -> None:
 @app.command()
 def migrate() -> None:
     """Apply database migrations (``serve`` does this too)."""
+    from postroom.config import Settings
     from postroom.storage.engine import create_database_engine
     from postroom.storage.migrate import upgrade
 
@@ -67,6 +74,8 @@ def migrate() -> None:
 @app.command("settings")
 def show_settings() -> None:
     """Print every setting with its environment variable, default and meaning (Markdown table)."""
+    from postroom.config import Settings
+
     typer.echo("| variable | default | meaning |")
     typer.echo("|---|---|---|")
     for name, field in Settings.model_fields.items():
