@@ -79,7 +79,7 @@ def validation_error_response(error: RequestValidationError) -> JSONResponse:
         path = _location(tuple(item.get("loc", ())))
         message = str(item.get("msg", "invalid value"))
         if item.get("type") == "json_invalid":
-            message = "Request body is not valid JSON"
+            path, message = "body", "Request body is not valid JSON"
         errors.append({"path": path, "message": message})
     summary = "; ".join(f"{e['path']}: {e['message']}" if e["path"] else e["message"] for e in errors[:5])
     body = error_body("ValidationError", "validation_error", summary or "Invalid request")

@@ -47,8 +47,10 @@ class Inbox:
 
 
 def normalize_username(raw: str) -> str:
-    username = raw.strip().lower()
-    if not _USERNAME.match(username) or username.startswith(".") or username.endswith(".") or ".." in username:
+    username = raw.lower()
+    # No trimming, and ASCII only: "\u212a".lower() is a plain "k" (a Kelvin sign would pass as a letter).
+    valid = raw.isascii() and _USERNAME.fullmatch(username) is not None
+    if not valid or username.startswith(".") or username.endswith(".") or ".." in username:
         raise InvalidInput(
             "username must be 1-64 characters of a-z, 0-9, '.', '_' or '-', with no leading, trailing or doubled dot",
             field="username",
@@ -57,8 +59,8 @@ def normalize_username(raw: str) -> str:
 
 
 def normalize_domain(raw: str) -> str:
-    domain = raw.strip().lower().rstrip(".")
-    if not _DOMAIN.match(domain):
+    domain = raw.lower().removesuffix(".")
+    if not raw.isascii() or _DOMAIN.fullmatch(domain) is None:
         raise InvalidInput("domain is not a valid domain name", field="domain")
     return domain
 

@@ -26,6 +26,11 @@ def _write(connection: Connection, statement: Executable, conflict_code: str = "
         raise Conflict("The change conflicts with existing data", code=conflict_code) from error
 
 
+def _storable(text: str) -> bool:
+    """PostgreSQL text cannot hold NUL, so an id or search term with one matches nothing instead of failing."""
+    return "\x00" not in text
+
+
 def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -76,6 +81,8 @@ class SqlPodRepository:
         return self._entity(row) if row else None
 
     def get(self, organization_id: str, pod_id: str) -> Pod | None:
+        if not _storable(pod_id):
+            return None
         return self._one(pods.c.organization_id == organization_id, pods.c.pod_id == pod_id)
 
     def get_by_client_id(self, organization_id: str, client_id: str) -> Pod | None:
@@ -132,6 +139,8 @@ class SqlInboxRepository:
         return conditions
 
     def get(self, inbox_id: str) -> Inbox | None:
+        if not _storable(inbox_id):
+            return None
         row = self._c.execute(select(inboxes).where(inboxes.c.inbox_id == inbox_id)).mappings().first()
         return self._entity(row) if row else None
 
@@ -159,6 +168,8 @@ class SqlInboxRepository:
 
     def search_page(self, scope: InboxScope, terms: list[str], page: PageRequest) -> list[SearchHit]:
         """Every term must start a word of the address or display name; rank 0 exact, 1 address prefix, 2 rest."""
+        if not all(_storable(term) for term in terms):
+            return []
         address = inboxes.c.inbox_id
         name = func.lower(func.coalesce(inboxes.c.display_name, ""))
         matches = []
@@ -210,6 +221,8 @@ class SqlApiKeyRepository:
         return self._entity(row) if row else None
 
     def get(self, api_key_id: str) -> ApiKey | None:
+        if not _storable(api_key_id):
+            return None
         return self._one(api_keys.c.api_key_id == api_key_id)
 
     def get_by_hash(self, secret_hash: str) -> ApiKey | None:
