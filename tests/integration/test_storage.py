@@ -78,7 +78,9 @@ def test_inbox_round_trip_keeps_types_and_utc(uow: SqlUnitOfWorkFactory) -> None
     with uow() as work:
         loaded = work.inboxes.get("a@x.test")
     assert loaded == original
-    assert loaded is not None and loaded.created_at.tzinfo is not None and loaded.created_at == T0
+    assert loaded is not None
+    assert loaded.created_at.tzinfo is not None
+    assert loaded.created_at == T0
 
 
 def test_metadata_none_is_sql_null_and_update_changes_fields(uow: SqlUnitOfWorkFactory) -> None:
@@ -217,7 +219,9 @@ def test_api_keys_by_hash_touch_and_scoped_listing(uow: SqlUnitOfWorkFactory) ->
         work.commit()
     with uow() as work:
         found = work.api_keys.get_by_hash("hash-key_org")
-        assert found is not None and found.used_at == used and found.permissions == {"inbox_read": True}
+        assert found is not None
+        assert found.used_at == used
+        assert found.permissions == {"inbox_read": True}
 
         def ids(scope: KeyScope) -> set[str]:
             return {k.api_key_id for k in work.api_keys.list_page(scope, PageRequest(10, None, False))}

@@ -48,7 +48,9 @@ def test_generated_usernames_are_valid_and_readable() -> None:
     for name in names:
         assert normalize_username(name) == name
         adjective, animal, number = name.split("-")
-        assert adjective.isalpha() and animal.isalpha() and number.isdigit()
+        assert adjective.isalpha()
+        assert animal.isalpha()
+        assert number.isdigit()
 
 
 def test_domains_are_normalized_and_checked() -> None:
@@ -130,14 +132,20 @@ def test_scope_visibility() -> None:
     org = Principal.of(_key())
     pod = Principal.of(_key(pod_id="pod_a"))
     inbox = Principal.of(_key(pod_id="pod_a", inbox_id="a@x"))
-    assert org.sees_pod("pod_b") and org.sees_inbox("pod_b", "b@x")
-    assert pod.sees_pod("pod_a") and not pod.sees_pod("pod_b")
-    assert pod.sees_inbox("pod_a", "a2@x") and not pod.sees_inbox("pod_b", "b@x")
+    assert org.sees_pod("pod_b")
+    assert org.sees_inbox("pod_b", "b@x")
+    assert pod.sees_pod("pod_a")
+    assert not pod.sees_pod("pod_b")
+    assert pod.sees_inbox("pod_a", "a2@x")
+    assert not pod.sees_inbox("pod_b", "b@x")
     assert not inbox.sees_pod("pod_a")
-    assert inbox.sees_inbox("pod_a", "a@x") and not inbox.sees_inbox("pod_a", "a2@x")
+    assert inbox.sees_inbox("pod_a", "a@x")
+    assert not inbox.sees_inbox("pod_a", "a2@x")
     assert not org.sees_key(_key(organization_id="org_2"))
-    assert pod.sees_key(_key(pod_id="pod_a", inbox_id="a@x")) and not pod.sees_key(_key())
-    assert inbox.sees_key(_key(pod_id="pod_a", inbox_id="a@x")) and not inbox.sees_key(_key(pod_id="pod_a"))
+    assert pod.sees_key(_key(pod_id="pod_a", inbox_id="a@x"))
+    assert not pod.sees_key(_key())
+    assert inbox.sees_key(_key(pod_id="pod_a", inbox_id="a@x"))
+    assert not inbox.sees_key(_key(pod_id="pod_a"))
 
 
 def test_key_expiry() -> None:
