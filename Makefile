@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 NODE_DIR := tests/conformance/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 
-.PHONY: run test check bench clean
+.PHONY: run test check bench clean test-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,11 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 run: $(RUN_STAMP)
 	$(BIN)/postroom serve
 
-test: $(DEV_STAMP) $(NODE_STAMP)
+# Command-line tools the tests drive (swaks delivers mail over SMTP like an outside sender would).
+test-tools:
+	@command -v swaks >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq swaks >/dev/null; }
+
+test: $(DEV_STAMP) $(NODE_STAMP) test-tools
 	$(BIN)/pytest -q
 
 check: $(DEV_STAMP)

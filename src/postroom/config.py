@@ -24,6 +24,23 @@ class Settings(BaseSettings):
     )
     api_host: str = Field("127.0.0.1", description="Address the HTTP API listens on.")
     api_port: int = Field(8080, description="Port of the HTTP API.")
+    smtp_host: str = Field("127.0.0.1", description="Address the inbound SMTP server listens on.")
+    smtp_port: int = Field(2525, description="Port of the inbound SMTP server (25 when it is the MX).")
+    smtp_hostname: str = Field("localhost", description="Name the SMTP server greets with (EHLO/banner).")
+    smtp_max_message_bytes: int = Field(
+        25 * 1024 * 1024, description="Largest accepted message, advertised in EHLO SIZE (552 above)."
+    )
+    smtp_max_recipients: int = Field(100, description="Recipients accepted per SMTP transaction (452 above).")
+    smtp_idle_timeout_seconds: int = Field(300, description="An idle SMTP session is closed after this long.")
+    smtp_tls_cert: Path | None = Field(None, description="PEM certificate for STARTTLS (with smtp_tls_key).")
+    smtp_tls_key: Path | None = Field(None, description="PEM private key for STARTTLS.")
+    blob_url: str | None = Field(
+        None, description="Where blobs live: unset = files under data_dir/blobs, file:///path, or s3://bucket/prefix."
+    )
+    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (unset: AWS).")
+    s3_region: str | None = Field(None, description="S3 region.")
+    s3_access_key_id: str | None = Field(None, description="S3 access key id (unset: boto3's credential chain).")
+    s3_secret_access_key: str | None = Field(None, description="S3 secret access key.")
     rate_limit_per_second: float = Field(50.0, description="Sustained requests per second per API key.")
     rate_limit_burst: int = Field(200, description="Requests per API key allowed in a burst.")
     max_request_bytes: int = Field(25 * 1024 * 1024, description="Largest accepted HTTP request body (413 above).")

@@ -1,23 +1,42 @@
-"""Composition root: Settings -> engine, migrations, services -> the API application."""
+"""Composition root: Settings -> engine, migrations, blob store, services -> the API and SMTP servers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from postroom.api.app import create_app
 from postroom.config import Settings
+from postroom.domain.downloads import DownloadSigner
 from postroom.domain.pagination import PageTokens
-from postroom.services.access import PAGE_TOKEN_SECRET_NAME, AccessService, Bootstrap
+from postroom.services.access import DOWNLOAD_SECRET_NAME, PAGE_TOKEN_SECRET_NAME, AccessService, Bootstrap
 from postroom.services.api_keys import ApiKeyService
 from postroom.services.container import Services
 from postroom.services.inboxes import InboxService
+from postroom.services.mail import MailService
 from postroom.services.pods import PodService
+from postroom.services.ports import BlobStore
+from postroom.services.receive import ReceiveService
+from postroom.smtp.server import SmtpOptions, start_smtp
+from postroom.storage.blobs.factory import blob_store_from_url
 from postroom.storage.engine import create_database_engine
 from postroom.storage.migrate import upgrade
 from postroom.storage.uow import SqlUnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class Health:
+    factory: SqlUnitOfWorkFactory
+    blobs: BlobStore
+
+    def database_ready(self) -> bool:
+        return self.factory.database_ready()
+
+    def blobs_ready(self) -> bool:
+        return self.blobs.ready()
 
 
 @dataclass(frozen=True)
@@ -36,6 +55,36 @@ class Runtime:
             access_log=self.settings.access_log,
         )
 
+    def smtp_options(self) -> SmtpOptions:
+        s = self.settings
+        return SmtpOptions(
+            host=s.smtp_host,
+            port=s.smtp_port,
+            hostname=s.smtp_hostname,
+            max_message_bytes=s.smtp_max_message_bytes,
+            max_recipients=s.smtp_max_recipients,
+            idle_timeout_seconds=s.smtp_idle_timeout_seconds,
+            tls_cert=s.smtp_tls_cert,
+            tls_key=s.smtp_tls_key,
+        )
+
+    async def serve(self) -> None:
+        """Run the HTTP API and the SMTP server in this event loop until the process is told to stop."""
+        smtp = await start_smtp(self.services.receive, self.smtp_options())
+        config = uvicorn.Config(
+            self.api(),
+            host=self.settings.api_host,
+            port=self.settings.api_port,
+            access_log=False,
+            log_level=self.settings.log_level.lower(),
+            server_header=False,
+        )
+        try:
+            await uvicorn.Server(config).serve()
+        finally:
+            smtp.close()
+            await smtp.wait_closed()
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -50,11 +99,21 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
     bootstrap = access.bootstrap()
     tokens = PageTokens(access.server_secret(PAGE_TOKEN_SECRET_NAME))
     default_domain = settings.default_domain.strip().lower()
+    blobs = blob_store_from_url(
+        settings.blob_url,
+        settings.data_dir,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=settings.s3_secret_access_key,
+    )
     services = Services(
         access=access,
-        inboxes=InboxService(factory, tokens, default_domain),
+        inboxes=InboxService(factory, tokens, default_domain, blobs),
         pods=PodService(factory, tokens),
         api_keys=ApiKeyService(factory, tokens),
-        health=factory,
+        receive=ReceiveService(factory, blobs, default_domain),
+        mail=MailService(factory, tokens, blobs, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME))),
+        health=Health(factory, blobs),
     )
     return Runtime(settings, engine, services, bootstrap)

@@ -28,6 +28,7 @@ class ServerProcess:
     database_url: str | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
+    smtp_port: int = field(default_factory=free_port)
     api_key: str = ""
     process: subprocess.Popen[bytes] | None = None
 
@@ -45,6 +46,8 @@ class ServerProcess:
             POSTROOM_DATA_DIR=str(self.data_dir),
             POSTROOM_API_HOST="127.0.0.1",
             POSTROOM_API_PORT=str(self.port),
+            POSTROOM_SMTP_HOST="127.0.0.1",
+            POSTROOM_SMTP_PORT=str(self.smtp_port),
             POSTROOM_RATE_LIMIT_PER_SECOND="100000",
             POSTROOM_RATE_LIMIT_BURST="100000",
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 
@@ -26,11 +27,9 @@ def _configure_logging(level: str) -> None:
 
 @app.command()
 def serve() -> None:
-    """Migrate the database, bootstrap it on first start, and serve the API."""
-    import uvicorn  # server modules are imported here so client commands start fast
-
+    """Migrate the database, bootstrap it on first start, and serve the API and SMTP."""
     from postroom.config import Settings
-    from postroom.runtime import build
+    from postroom.runtime import build  # server modules are imported here so client commands start fast
 
     settings = Settings()
     _configure_logging(settings.log_level)
@@ -41,16 +40,10 @@ def serve() -> None:
     if runtime.bootstrap.api_key:
         typer.echo("First API key (unrestricted; shown once, store it now):")
         typer.echo(f"POSTROOM_API_KEY={runtime.bootstrap.api_key}")
+    typer.echo(f"SMTP on {settings.smtp_host}:{settings.smtp_port}")
     sys.stdout.flush()
     try:
-        uvicorn.run(
-            runtime.api(),
-            host=settings.api_host,
-            port=settings.api_port,
-            access_log=False,
-            log_level=settings.log_level.lower(),
-            server_header=False,
-        )
+        asyncio.run(runtime.serve())
     finally:
         runtime.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from postroom.domain.inbox import Inbox
 from postroom.domain.pagination import Position
@@ -31,3 +32,33 @@ class KeyScope:
 class SearchHit:
     inbox: Inbox
     position: Position
+
+
+@dataclass(frozen=True)
+class MailFilter:
+    """Filters of message and thread listings (spec §1.6): labels (AND), a time window, substring filters.
+
+    ``after`` is inclusive and ``before`` exclusive. ``hidden_labels`` are excluded (spam, trash, ... unless asked
+    for). For threads, ``senders`` and ``recipients`` match the thread's lists; for messages ``senders`` matches
+    ``from`` and ``recipients`` matches to/cc/bcc.
+    """
+
+    labels: tuple[str, ...] = ()
+    before: datetime | None = None
+    after: datetime | None = None
+    hidden_labels: frozenset[str] = frozenset()
+    senders: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
+    subject: tuple[str, ...] = ()
+
+    def fingerprint(self) -> str:
+        parts = [
+            ",".join(self.labels),
+            self.before.isoformat() if self.before else "",
+            self.after.isoformat() if self.after else "",
+            ",".join(sorted(self.hidden_labels)),
+            "\x1f".join(self.senders),
+            "\x1f".join(self.recipients),
+            "\x1f".join(self.subject),
+        ]
+        return "|".join(parts)

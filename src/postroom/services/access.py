@@ -20,6 +20,7 @@ KEY_BODY_CHARS = 40
 DISPLAY_PREFIX_CHARS = 12
 _BASE62 = string.ascii_letters + string.digits
 PAGE_TOKEN_SECRET_NAME = "page_tokens"  # noqa: S105 - the name of a stored secret, not a secret
+DOWNLOAD_SECRET_NAME = "downloads"  # noqa: S105 - the name of a stored secret, not a secret
 # A key's used_at is written at most this often, so authentication stays a read on the hot path.
 USED_AT_RESOLUTION = timedelta(seconds=60)
 
@@ -103,10 +104,20 @@ class AccessService:
             return Bootstrap(winner.organization_id, None)
 
     def server_secret(self, name: str) -> bytes:
+        """A random 256-bit server secret by name, created on first use and shared by every process."""
         with self._uow() as uow:
             value = uow.secrets.get(name)
-        if value is None:
-            raise RuntimeError(f"server secret {name!r} is missing; run `postroom migrate` and start once")
+        if value is not None:
+            return value
+        try:
+            with self._uow(write=True) as uow:
+                uow.secrets.add(name, secrets.token_bytes(32))
+                uow.commit()
+        except Conflict:
+            pass  # another process created it first
+        with self._uow() as uow:
+            value = uow.secrets.get(name)
+        assert value is not None
         return value
 
     def authenticate(self, authorization: str | None) -> Principal:

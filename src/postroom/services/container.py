@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from postroom.services.access import AccessService
 from postroom.services.api_keys import ApiKeyService
 from postroom.services.inboxes import InboxService
+from postroom.services.mail import MailService
 from postroom.services.pods import PodService
 from postroom.services.ports import HealthProbe
+from postroom.services.receive import ReceiveService
 
 
 @dataclass(frozen=True)
@@ -17,4 +19,6 @@ class Services:
     inboxes: InboxService
     pods: PodService
     api_keys: ApiKeyService
+    receive: ReceiveService
+    mail: MailService
     health: HealthProbe

@@ -1,4 +1,7 @@
-"""Inboxes: create (generated or chosen address, idempotent by client_id), get, list, search, update, delete."""
+"""Inboxes: create (generated or chosen address, idempotent by client_id), get, list, search, update, delete.
+
+Deleting an inbox deletes its threads, messages and keys with it, and then its blobs.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from postroom.domain.pagination import PageTokens
 from postroom.errors import Conflict, Forbidden, InvalidInput, Unprocessable
 from postroom.services.access import require
 from postroom.services.paging import ListParams, Page, paginate
-from postroom.services.ports import UnitOfWork, UnitOfWorkFactory
+from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
 from postroom.services.scopes import visible_inbox, visible_pod
 
 GENERATED_USERNAME_ATTEMPTS = 8
@@ -52,10 +55,13 @@ class InboxChanges:
 
 
 class InboxService:
-    def __init__(self, uow_factory: UnitOfWorkFactory, tokens: PageTokens, default_domain: str) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, tokens: PageTokens, default_domain: str, blobs: BlobStore
+    ) -> None:
         self._uow = uow_factory
         self._tokens = tokens
         self._default_domain = default_domain
+        self._blobs = blobs
 
     def _target_pod(self, uow: UnitOfWork, principal: Principal, pod_id: str | None) -> str:
         if pod_id is not None:
@@ -194,3 +200,4 @@ class InboxService:
             inbox = visible_inbox(uow, principal, inbox_id, pod_id)
             uow.inboxes.delete(inbox.inbox_id)
             uow.commit()
+        self._blobs.delete_prefix(f"inbox/{inbox.inbox_id}")

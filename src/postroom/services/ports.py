@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from postroom.domain.access import ApiKey, Organization, Pod
+from postroom.domain.events import OutboxEvent
 from postroom.domain.inbox import Inbox
-from postroom.domain.listing import InboxScope, KeyScope, SearchHit
+from postroom.domain.listing import InboxScope, KeyScope, MailFilter, SearchHit
+from postroom.domain.message import Message, Thread
 from postroom.domain.pagination import PageRequest
 
 
@@ -49,6 +52,37 @@ class ApiKeyRepository(Protocol):
     def list_page(self, scope: KeyScope, page: PageRequest) -> list[ApiKey]: ...
 
 
+class MailRepository(Protocol):
+    """Messages, threads and their thread keys within inboxes."""
+
+    def message_exists(self, inbox_id: str, message_id: str) -> bool: ...
+    def thread_for_keys(self, inbox_id: str, keys: list[str]) -> str | None: ...
+    def add_thread_keys(self, inbox_id: str, keys: list[str], thread_id: str) -> None: ...
+    def lock_thread(self, thread_id: str) -> Thread | None:
+        """The thread, locked against concurrent updates until the transaction ends."""
+
+    def add_thread(self, thread: Thread) -> None: ...
+    def update_thread(self, thread: Thread) -> None: ...
+    def add_message(self, message: Message) -> None: ...
+    def get_message(self, inbox_id: str, message_id: str) -> Message | None: ...
+    def thread_messages(self, thread_id: str) -> list[Message]: ...
+    def list_messages(self, inbox_id: str, mail_filter: MailFilter, page: PageRequest) -> list[Message]: ...
+    def list_threads(self, scope: InboxScope, mail_filter: MailFilter, page: PageRequest) -> list[Thread]: ...
+    def get_thread(self, thread_id: str) -> Thread | None:
+        """The thread with the attachments of all its messages."""
+
+    def thread_messages_page(self, thread_id: str, mail_filter: MailFilter, page: PageRequest) -> list[Message]: ...
+    def set_labels(self, message: Message) -> None: ...
+    def delete_message(self, row_id: str) -> None: ...
+    def delete_thread(self, thread_id: str) -> None: ...
+    def refresh_thread(self, thread_id: str) -> None:
+        """Recompute the thread's summary from its messages; delete it when none are left."""
+
+
+class OutboxRepository(Protocol):
+    def add(self, event: OutboxEvent) -> None: ...
+
+
 class SecretRepository(Protocol):
     def get(self, name: str) -> bytes | None: ...
     def add(self, name: str, value: bytes) -> None: ...
@@ -67,6 +101,10 @@ class UnitOfWork(Protocol):
     def api_keys(self) -> ApiKeyRepository: ...
     @property
     def secrets(self) -> SecretRepository: ...
+    @property
+    def mail(self) -> MailRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
@@ -82,3 +120,33 @@ class UnitOfWorkFactory(Protocol):
 
 class HealthProbe(Protocol):
     def database_ready(self) -> bool: ...
+    def blobs_ready(self) -> bool: ...
+
+
+class BlobStore(Protocol):
+    """Raw messages and attachments by "/"-separated key (``inbox/<id>/<message>/raw.eml``).
+
+    Keys are made by our code: an invalid one (empty, over 1024 bytes, a leading "/", an empty, "." or ".."
+    segment, a segment starting with ".", a control character) raises ``ValueError``.
+    """
+
+    def put(self, key: str, chunks: Iterable[bytes]) -> int:
+        """Write every chunk durably and return the size; atomic: readers never see a partial blob."""
+
+    def open(self, key: str) -> BinaryIO:
+        """A streaming reader of the blob; raises ``KeyError`` when there is none."""
+
+    def size(self, key: str) -> int | None:
+        """The blob's size in bytes, or None when there is none."""
+
+    def delete(self, key: str) -> None:
+        """Delete the blob; a missing one is fine."""
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every blob under the "folder" ``prefix`` (``inbox/a`` spares ``inbox/ab/...``); returns the count."""
+
+    def presigned_url(self, key: str, expires_in: int, filename: str | None, content_type: str | None) -> str | None:
+        """A URL the object store itself serves the blob from, or None when Postroom must serve the bytes itself."""
+
+    def ready(self) -> bool:
+        """Whether the store is reachable and writable (for ``/readyz``)."""

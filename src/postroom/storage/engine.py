@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 
 WRITE_FLAG = "postroom_write"
+
+
+def _json(value: object) -> str:
+    # Non-ASCII stays readable in JSON columns, so substring filters match "José" as written.
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _prepare_sqlite_file(url: str) -> None:
@@ -38,7 +44,7 @@ def _configure_sqlite(engine: Engine) -> None:
 def create_database_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
-        engine = create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=False)
+        engine = create_engine(url, pool_size=20, max_overflow=20, json_serializer=_json)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True, json_serializer=_json)

@@ -18,7 +18,7 @@ from postroom.storage.keyset import seek
 from postroom.storage.tables import api_keys, inboxes, organizations, pods, server_secrets
 
 
-def _write(connection: Connection, statement: Executable, conflict_code: str = "already_exists") -> None:
+def write_checked(connection: Connection, statement: Executable, conflict_code: str = "already_exists") -> None:
     """Run a write; a broken uniqueness or reference rule becomes a Conflict the services understand."""
     try:
         connection.execute(statement)
@@ -44,7 +44,7 @@ class SqlSecretRepository:
         return bytes(value) if value is not None else None
 
     def add(self, name: str, value: bytes) -> None:
-        _write(self._c, insert(server_secrets).values(name=name, value=value))
+        write_checked(self._c, insert(server_secrets).values(name=name, value=value))
 
 
 class SqlOrganizationRepository:
@@ -65,7 +65,7 @@ class SqlOrganizationRepository:
         return self._entity(row) if row else None
 
     def add(self, organization: Organization) -> None:
-        _write(self._c, insert(organizations).values(**vars(organization)))
+        write_checked(self._c, insert(organizations).values(**vars(organization)))
 
 
 class SqlPodRepository:
@@ -95,10 +95,10 @@ class SqlPodRepository:
         return pod
 
     def add(self, pod: Pod) -> None:
-        _write(self._c, insert(pods).values(**vars(pod)))
+        write_checked(self._c, insert(pods).values(**vars(pod)))
 
     def delete(self, pod_id: str) -> None:
-        _write(self._c, delete(pods).where(pods.c.pod_id == pod_id), "cannot_delete")
+        write_checked(self._c, delete(pods).where(pods.c.pod_id == pod_id), "cannot_delete")
 
     def has_inboxes(self, pod_id: str) -> bool:
         return (
@@ -150,7 +150,7 @@ class SqlInboxRepository:
         return self._entity(row) if row else None
 
     def add(self, inbox: Inbox) -> None:
-        _write(self._c, insert(inboxes).values(**self._row(inbox)))
+        write_checked(self._c, insert(inboxes).values(**self._row(inbox)))
 
     def update(self, inbox: Inbox) -> None:
         self._c.execute(update(inboxes).where(inboxes.c.inbox_id == inbox.inbox_id).values(**self._row(inbox)))
@@ -229,7 +229,7 @@ class SqlApiKeyRepository:
         return self._one(api_keys.c.secret_hash == secret_hash)
 
     def add(self, key: ApiKey) -> None:
-        _write(self._c, insert(api_keys).values(**vars(key)))
+        write_checked(self._c, insert(api_keys).values(**vars(key)))
 
     def update(self, key: ApiKey) -> None:
         values = {"name": key.name, "permissions": key.permissions, "updated_at": key.updated_at}

@@ -6,16 +6,19 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
     Dialect,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     MetaData,
     String,
     Table,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -130,4 +133,109 @@ api_keys = Table(
     Index("ix_api_keys_org_created", "organization_id", "created_at", "api_key_id"),
     Index("ix_api_keys_pod", "pod_id"),
     Index("ix_api_keys_inbox", "inbox_id"),
+)
+
+threads = Table(
+    "threads",
+    metadata,
+    Column("thread_id", String(64), primary_key=True),
+    Column("inbox_id", String(320), ForeignKey("inboxes.inbox_id", ondelete="CASCADE"), nullable=False),
+    Column("organization_id", String(64), nullable=False),
+    Column("pod_id", String(64), nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("timestamp", UtcDateTime, nullable=False),
+    Column("received_timestamp", UtcDateTime),
+    Column("sent_timestamp", UtcDateTime),
+    Column("senders", JSON, nullable=False),
+    Column("recipients", JSON, nullable=False),
+    Column("subject", Text),
+    Column("preview", Text),
+    Column("last_message_id", Text, nullable=False),
+    Column("message_count", Integer, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_threads_inbox_ts", "inbox_id", "timestamp", "thread_id"),
+    Index("ix_threads_pod_ts", "pod_id", "timestamp", "thread_id"),
+    Index("ix_threads_org_ts", "organization_id", "timestamp", "thread_id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("row_id", String(64), primary_key=True),
+    Column("inbox_id", String(320), ForeignKey("inboxes.inbox_id", ondelete="CASCADE"), nullable=False),
+    Column("organization_id", String(64), nullable=False),
+    Column("pod_id", String(64), nullable=False),
+    Column("thread_id", String(64), ForeignKey("threads.thread_id", ondelete="CASCADE"), nullable=False),
+    Column("message_id", Text, nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("timestamp", UtcDateTime, nullable=False),
+    Column("from_", Text, nullable=False),
+    Column("to", JSON, nullable=False),
+    Column("cc", JSON, nullable=False),
+    Column("bcc", JSON, nullable=False),
+    Column("reply_to", JSON, nullable=False),
+    Column("subject", Text),
+    Column("preview", Text),
+    Column("text", Text),
+    Column("html", Text),
+    Column("extracted_text", Text),
+    Column("extracted_html", Text),
+    Column("in_reply_to", Text),
+    Column("references", JSON, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("raw_blob_key", String(1024), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("inbox_id", "message_id"),
+    Index("ix_messages_inbox_ts", "inbox_id", "timestamp", "row_id"),
+    Index("ix_messages_thread_ts", "thread_id", "timestamp", "row_id"),
+)
+
+message_labels = Table(
+    "message_labels",
+    metadata,
+    Column("row_id", String(64), ForeignKey("messages.row_id", ondelete="CASCADE"), primary_key=True),
+    Column("label", String(256), primary_key=True),
+    Index("ix_message_labels_label", "label", "row_id"),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("attachment_id", String(64), primary_key=True),
+    Column("row_id", String(64), ForeignKey("messages.row_id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("filename", Text),
+    Column("content_type", String(256)),
+    Column("content_disposition", String(16)),
+    Column("content_id", Text),
+    Column("blob_key", String(1024), nullable=False),
+    Index("ix_attachments_row", "row_id", "position"),
+)
+
+# Every Message-ID a thread has seen (its messages' own ids and the ids they reference), for threading replies.
+thread_keys = Table(
+    "thread_keys",
+    metadata,
+    Column("inbox_id", String(320), ForeignKey("inboxes.inbox_id", ondelete="CASCADE"), primary_key=True),
+    Column("message_id", Text, primary_key=True),
+    Column("thread_id", String(64), ForeignKey("threads.thread_id", ondelete="CASCADE"), nullable=False),
+)
+
+# Transactional outbox: events committed with the change that caused them, drained by the events dispatcher.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("event_type", String(64), nullable=False),
+    Column("organization_id", String(64), nullable=False),
+    Column("pod_id", String(64), nullable=False),
+    Column("inbox_id", String(320), nullable=False),
+    Column("subject_id", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_outbox_created", "created_at", "event_id"),
 )

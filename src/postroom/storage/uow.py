@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy import Engine, text
 
 from postroom.storage.engine import WRITE_FLAG
+from postroom.storage.mail import SqlMailRepository, SqlOutboxRepository
 from postroom.storage.repositories import (
     SqlApiKeyRepository,
     SqlInboxRepository,
@@ -30,6 +31,8 @@ class SqlUnitOfWork:
         self.inboxes = SqlInboxRepository(self._connection)
         self.api_keys = SqlApiKeyRepository(self._connection)
         self.secrets = SqlSecretRepository(self._connection)
+        self.mail = SqlMailRepository(self._connection)
+        self.outbox = SqlOutboxRepository(self._connection)
         return self
 
     def commit(self) -> None:

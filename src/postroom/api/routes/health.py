@@ -1,4 +1,4 @@
-"""Liveness (``/healthz``) and readiness (``/readyz``: the database answers) probes."""
+"""Liveness (``/healthz``) and readiness (``/readyz``: the database and the blob store answer) probes."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", response_model=None)
 def readyz(container: AppServices) -> dict[str, str] | JSONResponse:
-    if not container.health.database_ready():
-        body = error_body("ServiceUnavailableError", "service_unavailable", "Database is not reachable")
-        return JSONResponse(body, status_code=503)
+    for ready, what in ((container.health.database_ready, "Database"), (container.health.blobs_ready, "Blob store")):
+        if not ready():
+            body = error_body("ServiceUnavailableError", "service_unavailable", f"{what} is not reachable")
+            return JSONResponse(body, status_code=503)
     return {"status": "ready"}

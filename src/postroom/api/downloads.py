@@ -1,0 +1,51 @@
+"""Download links and the route that serves them: signed, expiring, no API key (the token is the grant)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from postroom.api.deps import AppServices
+from postroom.api.mail_schemas import AttachmentOut, AttachmentResponseOut
+from postroom.api.rawpath import segment
+from postroom.services.mail import DownloadLink
+
+router = APIRouter(tags=["downloads"])
+CHUNK = 256 * 1024
+
+
+def download_url(request: Request, link: DownloadLink) -> str:
+    if link.presigned_url:
+        return link.presigned_url
+    return str(request.url_for("download", token=link.token))
+
+
+def attachment_response(request: Request, link: DownloadLink) -> AttachmentResponseOut:
+    return AttachmentResponseOut(
+        **AttachmentOut.of(link.attachment).model_dump(),
+        download_url=download_url(request, link),
+        expires_at=link.expires_at,
+    )
+
+
+def _chunks(reader: BinaryIO) -> Iterator[bytes]:
+    with reader:
+        while chunk := reader.read(CHUNK):
+            yield chunk
+
+
+@router.get("/downloads/{token}", name="download")
+def download(request: Request, container: AppServices) -> StreamingResponse:
+    grant, size, reader = container.mail.open_download(segment(request.path_params["token"]))
+    filename = (grant.filename or "download").replace('"', "")
+    headers = {
+        "Content-Length": str(size),
+        "Content-Disposition": f'attachment; filename="{filename.encode("ascii", "replace").decode()}"',
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, max-age=0",
+    }
+    media_type = grant.content_type or "application/octet-stream"
+    return StreamingResponse(_chunks(reader), media_type=media_type, headers=headers)

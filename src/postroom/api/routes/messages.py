@@ -1,0 +1,97 @@
+"""Message routes of one inbox (spec §3.5 read side): list, get, labels, batches, delete, raw and attachments."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from postroom.api.deps import AppServices, Caller, InboxId, Listing
+from postroom.api.downloads import attachment_response, download_url
+from postroom.api.mail_params import MessageFilter
+from postroom.api.mail_schemas import (
+    AttachmentResponseOut,
+    BatchGetBody,
+    BatchMessagesOut,
+    BatchUpdateBody,
+    BatchUpdateOut,
+    LabelsOut,
+    ListMessagesOut,
+    MessageItemOut,
+    MessageLabelsBody,
+    MessageOut,
+    RawMessageOut,
+    as_list,
+)
+from postroom.api.rawpath import segment
+from postroom.services.mail import BATCH_GET_LIMIT, BATCH_UPDATE_LIMIT, LabelChange
+
+router = APIRouter(tags=["messages"])
+M = "/v0/inboxes/{inbox_id}/messages"
+ONE = "/v0/inboxes/{inbox_id}/messages/{message_id}"
+
+
+def _message_id(request: Request) -> str:
+    return segment(request.path_params["message_id"])
+
+
+@router.get(M, response_model_exclude_none=True)
+def list_messages(
+    caller: Caller, container: AppServices, inbox_id: InboxId, listing: Listing, mail_filter: MessageFilter
+) -> ListMessagesOut:
+    page = container.mail.list_messages(caller, inbox_id, listing, mail_filter)
+    items = [MessageItemOut.of(message) for message in page.items]
+    return ListMessagesOut(count=len(items), limit=page.limit, next_page_token=page.next_page_token, messages=items)
+
+
+@router.post(f"{M}/batch-get", response_model_exclude_none=True)
+def batch_get(caller: Caller, container: AppServices, inbox_id: InboxId, body: BatchGetBody) -> BatchMessagesOut:
+    found = container.mail.batch_get(caller, inbox_id, body.message_ids)
+    items = [MessageOut.full(message, bodies=False) for message in found]
+    return BatchMessagesOut(limit=BATCH_GET_LIMIT, count=len(items), messages=items)
+
+
+@router.post(f"{M}/batch-update", response_model_exclude_none=True)
+def batch_update(caller: Caller, container: AppServices, inbox_id: InboxId, body: BatchUpdateBody) -> BatchUpdateOut:
+    change = LabelChange(as_list(body.add_labels), as_list(body.remove_labels))
+    updated = container.mail.batch_update(caller, inbox_id, body.message_ids, change)
+    updates = [LabelsOut(message_id=message.message_id, labels=message.labels) for message in updated]
+    return BatchUpdateOut(limit=BATCH_UPDATE_LIMIT, count=len(updates), updates=updates)
+
+
+@router.get(f"{ONE}/raw", response_model_exclude_none=True)
+def raw_message(request: Request, caller: Caller, container: AppServices, inbox_id: InboxId) -> RawMessageOut:
+    message, link = container.mail.raw_link(caller, inbox_id, _message_id(request))
+    return RawMessageOut(
+        message_id=message.message_id,
+        size=message.size,
+        download_url=download_url(request, link),
+        expires_at=link.expires_at,
+    )
+
+
+@router.get(f"{ONE}/attachments/{{attachment_id}}", response_model_exclude_none=True)
+def message_attachment(
+    request: Request, caller: Caller, container: AppServices, inbox_id: InboxId
+) -> AttachmentResponseOut:
+    attachment_id = segment(request.path_params["attachment_id"])
+    link = container.mail.message_attachment(caller, inbox_id, _message_id(request), attachment_id)
+    return attachment_response(request, link)
+
+
+@router.get(ONE, response_model_exclude_none=True)
+def get_message(request: Request, caller: Caller, container: AppServices, inbox_id: InboxId) -> MessageOut:
+    return MessageOut.full(container.mail.get_message(caller, inbox_id, _message_id(request)))
+
+
+@router.patch(ONE, response_model_exclude_none=True)
+def update_message(
+    request: Request, caller: Caller, container: AppServices, inbox_id: InboxId, body: MessageLabelsBody
+) -> LabelsOut:
+    change = LabelChange(as_list(body.add_labels), as_list(body.remove_labels))
+    message = container.mail.update_message(caller, inbox_id, _message_id(request), change)
+    return LabelsOut(message_id=message.message_id, labels=message.labels)
+
+
+@router.delete(ONE, status_code=204)
+def delete_message(request: Request, caller: Caller, container: AppServices, inbox_id: InboxId) -> Response:
+    container.mail.delete_message(caller, inbox_id, _message_id(request))
+    return Response(status_code=204)

@@ -1,0 +1,158 @@
+"""parse_message: raw inbound RFC 5322 / MIME bytes to a ParsedMessage, for any input, without ever raising.
+
+Written by hand on the standard library's email package: policy.default first, policy.compat32 when that raises,
+and as a last resort the bytes kept as text under a generated Message-ID.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from email import message_from_bytes, policy
+from email.message import Message
+from email.policy import Policy
+
+from postroom.mime.addresses import display_list, sender
+from postroom.mime.charset import clean_text, decode_text
+from postroom.mime.headers import first_by_name, header_items, message_ids, parse_date, raw_values
+from postroom.mime.model import ParsedAttachment, ParsedMessage
+from postroom.mime.parts import collect
+
+__all__ = ["PREVIEW_LENGTH", "ParsedAttachment", "ParsedMessage", "parse_message"]
+
+PREVIEW_LENGTH = 200
+_NOT_DOMAIN = re.compile(r"[^a-z0-9.\-\[\]:]")
+
+
+def _items(msg: Message) -> list[tuple[str, str]]:
+    try:
+        return header_items(msg)
+    except Exception:  # a header the email package cannot hand over; the body may still be readable
+        return []
+
+
+def _ids(value: str | None) -> list[str]:
+    try:
+        return message_ids(value or "")
+    except Exception:  # a bad id header must not cost the whole message
+        return []
+
+
+def _addresses(msg: Message, name: str) -> list[str]:
+    try:
+        return display_list(raw_values(msg, name))
+    except Exception:  # as in _ids()
+        return []
+
+
+def _sender(msg: Message) -> tuple[str | None, str | None]:
+    try:
+        return sender(raw_values(msg, "from"))
+    except Exception:  # as in _ids()
+        return None, None
+
+
+def generate_message_id(fallback_domain: str) -> str:
+    """A fresh "<random@domain>" for a message that has no usable Message-ID."""
+    domain = _NOT_DOMAIN.sub("", fallback_domain.strip().lower()) or "localhost"
+    return f"<{secrets.token_hex(16)}@{domain}>"
+
+
+def make_preview(text: str | None) -> str | None:
+    """The first PREVIEW_LENGTH characters of the text with whitespace collapsed; None without text."""
+    if text is None:
+        return None
+    return " ".join(text.split())[:PREVIEW_LENGTH].rstrip()
+
+
+def _join(texts: list[str]) -> str:
+    if len(texts) == 1:
+        return texts[0]
+    return "\n\n".join(text.strip("\n") for text in texts)
+
+
+def _first(items: list[tuple[str, str]], name: str) -> str | None:
+    return next((value for key, value in items if key.lower() == name), None)
+
+
+def _build(msg: Message, fallback_domain: str) -> ParsedMessage:
+    items = _items(msg)
+    ids = _ids(_first(items, "message-id"))
+    from_, from_address = _sender(msg)
+    body = collect(msg)
+    texts = body.texts or ([] if body.htmls else body.calendars)
+    text = _join(texts) if texts else None
+    return ParsedMessage(
+        message_id=ids[0] if ids else generate_message_id(fallback_domain),
+        subject=_first(items, "subject"),
+        from_=from_,
+        from_address=from_address,
+        to=_addresses(msg, "to"),
+        cc=_addresses(msg, "cc"),
+        bcc=_addresses(msg, "bcc"),
+        reply_to=_addresses(msg, "reply-to"),
+        in_reply_to=next(iter(_ids(_first(items, "in-reply-to"))), None),
+        references=_ids(" ".join(value for key, value in items if key.lower() == "references")),
+        date=parse_date(_first(items, "date")),
+        headers=first_by_name(items),
+        text=text,
+        html="\n".join(body.htmls) if body.htmls else None,
+        attachments=body.attachments,
+        preview=make_preview(text),
+        header_items=items,
+        message_id_generated=not ids,
+    )
+
+
+def _last_resort(raw: bytes, fallback_domain: str) -> ParsedMessage:
+    text = clean_text(decode_text(raw, None).replace("\r\n", "\n").replace("\r", "\n"))
+    return ParsedMessage(
+        message_id=generate_message_id(fallback_domain),
+        subject=None,
+        from_=None,
+        from_address=None,
+        to=[],
+        cc=[],
+        bcc=[],
+        reply_to=[],
+        in_reply_to=None,
+        references=[],
+        date=None,
+        headers={},
+        text=text,
+        html=None,
+        attachments=[],
+        preview=make_preview(text),
+        message_id_generated=True,
+    )
+
+
+def _without_header_nuls(data: bytes) -> bytes:
+    """NUL bytes removed from the header section: the parser would take a header holding one for the body."""
+    if b"\x00" not in data:
+        return data
+    ends = [end for end in (data.find(b"\r\n\r\n"), data.find(b"\n\n")) if end >= 0]
+    split = min(ends) if ends else len(data)
+    return data[:split].replace(b"\x00", b"") + data[split:]
+
+
+def _parse_with(data: bytes, parse_policy: Policy, fallback_domain: str) -> ParsedMessage | None:
+    try:
+        return _build(message_from_bytes(data, policy=parse_policy), fallback_domain)
+    except Exception:  # the email package (or we) failed on this input: the caller tries a more lenient way
+        return None
+
+
+def parse_message(raw: bytes, *, fallback_domain: str) -> ParsedMessage:
+    """Parse one raw message (as received in SMTP DATA, CRLF or LF line ends). Never raises.
+
+    Missing or unusable Message-ID: a generated "<random@fallback_domain>" (`message_id_generated` is True).
+    Missing or unparseable Date: None. Anything that cannot be understood ends up as an
+    application/octet-stream attachment or as text.
+    """
+    data = _without_header_nuls(raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else bytes(raw))
+    for parse_policy in (policy.default, policy.compat32):
+        parsed = _parse_with(data, parse_policy, fallback_domain)
+        if parsed is not None:
+            return parsed
+    return _last_resort(data, fallback_domain)

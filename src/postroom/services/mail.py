@@ -1,0 +1,328 @@
+"""Reading and organising received mail: messages and threads at inbox, pod and organization scope.
+
+Listing, getting, label changes, deletes and download links; spam, blocked, unauthenticated and trash mail stays
+hidden unless asked for by a key allowed to read it (spec §1.6, §5.1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import BinaryIO
+
+from postroom.domain import labels as system
+from postroom.domain.access import Principal
+from postroom.domain.clock import utcnow
+from postroom.domain.downloads import DownloadGrant, DownloadSigner
+from postroom.domain.listing import InboxScope, MailFilter
+from postroom.domain.message import Attachment, Message, Thread
+from postroom.domain.pagination import PageTokens
+from postroom.errors import FieldError, InvalidInput, NotFound, Unprocessable
+from postroom.services.access import require
+from postroom.services.paging import ListParams, Page, paginate
+from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
+from postroom.services.scopes import visible_inbox, visible_pod
+
+HIDDEN = {
+    system.SPAM: "label_spam_read",
+    system.BLOCKED: "label_blocked_read",
+    system.UNAUTHENTICATED: "label_unauthenticated_read",
+    system.TRASH: "label_trash_read",
+}
+MAX_THREAD_LABEL_MESSAGES = 100
+BATCH_GET_LIMIT = 500
+BATCH_UPDATE_LIMIT = 50
+DOWNLOAD_LIFETIME = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class MailRoute:
+    """Where a request came in: organization (no ids), a pod, or an inbox."""
+
+    pod_id: str | None = None
+    inbox_id: str | None = None
+
+
+@dataclass(frozen=True)
+class LabelChange:
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DownloadLink:
+    attachment: Attachment
+    expires_at: datetime
+    token: str
+    presigned_url: str | None
+
+
+def hidden_for(principal: Principal, included: frozenset[str]) -> frozenset[str]:
+    """Labels to hide: each hidden label stays hidden unless included AND the key may read it."""
+    return frozenset(
+        label for label, permission in HIDDEN.items() if not (label in included and principal.may(permission))
+    )
+
+
+def _forbidden_labels(principal: Principal) -> frozenset[str]:
+    return frozenset(label for label, permission in HIDDEN.items() if not principal.may(permission))
+
+
+def _check_label_change(principal: Principal, change: LabelChange) -> LabelChange:
+    add = system.normalize_labels(list(change.add), "add_labels")
+    remove = system.normalize_labels(list(change.remove), "remove_labels")
+    errors = [
+        FieldError(field, f"{label} is a system label and cannot be changed")
+        for field, values in (("add_labels", add), ("remove_labels", remove))
+        for label in values
+        if label in system.SYSTEM_LABELS
+        and not (field == "remove_labels" and label == system.SPAM and principal.may("label_spam_read"))
+    ]
+    if errors:
+        raise InvalidInput(errors[0].message, errors=errors)
+    return LabelChange(tuple(add), tuple(remove))
+
+
+def _apply(message: Message, change: LabelChange, now: datetime) -> bool:
+    """Add then remove (remove wins on duplicates); True when the labels changed."""
+    labels = [label for label in dict.fromkeys([*message.labels, *change.add]) if label not in change.remove]
+    if labels == message.labels:
+        return False
+    message.labels = labels
+    message.updated_at = now
+    return True
+
+
+class MailService:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, tokens: PageTokens, blobs: BlobStore, signer: DownloadSigner
+    ) -> None:
+        self._uow = uow_factory
+        self._tokens = tokens
+        self._blobs = blobs
+        self._signer = signer
+
+    # -- resolution -------------------------------------------------------------------------------------------
+    def _scope(self, uow: UnitOfWork, principal: Principal, route: MailRoute) -> InboxScope:
+        if route.inbox_id is not None:
+            inbox = visible_inbox(uow, principal, route.inbox_id)
+            return InboxScope(principal.organization_id, inbox.pod_id, inbox.inbox_id)
+        if route.pod_id is not None:
+            visible_pod(uow, principal, route.pod_id)
+        return InboxScope(principal.organization_id, route.pod_id or principal.pod_id, principal.inbox_id)
+
+    def _message(self, uow: UnitOfWork, principal: Principal, inbox_id: str, message_id: str) -> Message:
+        inbox = visible_inbox(uow, principal, inbox_id)
+        message = uow.mail.get_message(inbox.inbox_id, message_id)
+        if message is None or _forbidden_labels(principal) & set(message.labels):
+            raise NotFound("Message not found")
+        return message
+
+    def _thread(self, uow: UnitOfWork, principal: Principal, route: MailRoute, thread_id: str) -> Thread:
+        scope = self._scope(uow, principal, route)
+        thread = uow.mail.get_thread(thread_id)
+        if (
+            thread is None
+            or thread.organization_id != scope.organization_id
+            or (scope.pod_id is not None and thread.pod_id != scope.pod_id)
+            or (scope.inbox_id is not None and thread.inbox_id != scope.inbox_id)
+        ):
+            raise NotFound("Thread not found")
+        return thread
+
+    # -- messages ---------------------------------------------------------------------------------------------
+    def list_messages(
+        self, principal: Principal, inbox_id: str, params: ListParams, mail_filter: MailFilter
+    ) -> Page[Message]:
+        require(principal, "message_read")
+        with self._uow() as uow:
+            inbox = visible_inbox(uow, principal, inbox_id)
+            return paginate(
+                self._tokens,
+                f"messages.list:{inbox.inbox_id}",
+                f"{mail_filter.fingerprint()}|{params.ascending}",
+                params,
+                lambda page: uow.mail.list_messages(inbox.inbox_id, mail_filter, page),
+                lambda message: (message.timestamp.isoformat(), message.row_id),
+            )
+
+    def get_message(self, principal: Principal, inbox_id: str, message_id: str) -> Message:
+        require(principal, "message_read")
+        with self._uow() as uow:
+            return self._message(uow, principal, inbox_id, message_id)
+
+    def batch_get(self, principal: Principal, inbox_id: str, message_ids: list[str]) -> list[Message]:
+        """Messages in request order; missing or hidden ones are silently left out."""
+        require(principal, "message_read")
+        _check_batch(message_ids, BATCH_GET_LIMIT)
+        found = []
+        with self._uow() as uow:
+            visible_inbox(uow, principal, inbox_id)
+            for message_id in message_ids:
+                try:
+                    found.append(self._message(uow, principal, inbox_id, message_id))
+                except NotFound:
+                    continue
+        return found
+
+    def update_message(self, principal: Principal, inbox_id: str, message_id: str, change: LabelChange) -> Message:
+        require(principal, "message_update")
+        change = _check_label_change(principal, change)
+        with self._uow(write=True) as uow:
+            message = self._message(uow, principal, inbox_id, message_id)
+            if _apply(message, change, utcnow()):
+                uow.mail.set_labels(message)
+                uow.mail.refresh_thread(message.thread_id)
+                uow.commit()
+            return message
+
+    def batch_update(
+        self, principal: Principal, inbox_id: str, message_ids: list[str], change: LabelChange
+    ) -> list[Message]:
+        """All-or-nothing label change on up to 50 messages; missing ones are left out of the result."""
+        require(principal, "message_update")
+        _check_batch(message_ids, BATCH_UPDATE_LIMIT)
+        change = _check_label_change(principal, change)
+        if not change.add and not change.remove:
+            raise InvalidInput("add_labels or remove_labels is required", field="add_labels")
+        updated = []
+        now = utcnow()
+        with self._uow(write=True) as uow:
+            threads = set()
+            for message_id in message_ids:
+                try:
+                    message = self._message(uow, principal, inbox_id, message_id)
+                except NotFound:
+                    continue
+                if _apply(message, change, now):
+                    uow.mail.set_labels(message)
+                    threads.add(message.thread_id)
+                updated.append(message)
+            for thread_id in threads:
+                uow.mail.refresh_thread(thread_id)
+            uow.commit()
+        return updated
+
+    def delete_message(self, principal: Principal, inbox_id: str, message_id: str) -> None:
+        require(principal, "message_delete")
+        with self._uow(write=True) as uow:
+            message = self._message(uow, principal, inbox_id, message_id)
+            uow.mail.delete_message(message.row_id)
+            uow.mail.refresh_thread(message.thread_id)
+            uow.commit()
+        self._blobs.delete_prefix(message.raw_blob_key.rsplit("/", 1)[0])
+
+    def raw_link(self, principal: Principal, inbox_id: str, message_id: str) -> tuple[Message, DownloadLink]:
+        message = self.get_message(principal, inbox_id, message_id)
+        raw = Attachment("raw", message.size, "message.eml", "message/rfc822", "attachment", None, message.raw_blob_key)
+        return message, self._link(raw)
+
+    def message_attachment(
+        self, principal: Principal, inbox_id: str, message_id: str, attachment_id: str
+    ) -> DownloadLink:
+        message = self.get_message(principal, inbox_id, message_id)
+        return self._link(_attachment_of(message.attachments, attachment_id))
+
+    # -- threads ----------------------------------------------------------------------------------------------
+    def list_threads(
+        self, principal: Principal, route: MailRoute, params: ListParams, mail_filter: MailFilter
+    ) -> Page[Thread]:
+        require(principal, "message_read")
+        with self._uow() as uow:
+            scope = self._scope(uow, principal, route)
+            return paginate(
+                self._tokens,
+                f"threads.list:{scope.pod_id}:{scope.inbox_id}",
+                f"{mail_filter.fingerprint()}|{params.ascending}",
+                params,
+                lambda page: uow.mail.list_threads(scope, mail_filter, page),
+                lambda thread: (thread.timestamp.isoformat(), thread.thread_id),
+            )
+
+    def get_thread(
+        self, principal: Principal, route: MailRoute, thread_id: str, params: ListParams
+    ) -> tuple[Thread, Page[Message]]:
+        """The thread and one page of its messages: the first page holds the newest, each page oldest first."""
+        require(principal, "message_read")
+        hidden = MailFilter(hidden_labels=_forbidden_labels(principal))
+        with self._uow() as uow:
+            thread = self._thread(uow, principal, route, thread_id)
+            page = paginate(
+                self._tokens,
+                f"threads.get:{thread.thread_id}",
+                hidden.fingerprint(),
+                ListParams(params.limit, params.page_token, ascending=False),
+                lambda request: uow.mail.thread_messages_page(thread.thread_id, hidden, request),
+                lambda message: (message.timestamp.isoformat(), message.row_id),
+            )
+        if not page.items and params.page_token is None:
+            raise NotFound("Thread not found")
+        return thread, replace(page, items=list(reversed(page.items)))
+
+    def update_thread(self, principal: Principal, route: MailRoute, thread_id: str, change: LabelChange) -> Thread:
+        require(principal, "message_update")
+        change = _check_label_change(principal, change)
+        now = utcnow()
+        with self._uow(write=True) as uow:
+            thread = self._thread(uow, principal, route, thread_id)
+            if thread.message_count >= MAX_THREAD_LABEL_MESSAGES:
+                raise Unprocessable(f"Threads with {MAX_THREAD_LABEL_MESSAGES} or more messages cannot be relabelled")
+            for message in uow.mail.thread_messages(thread.thread_id):
+                if _apply(message, change, now):
+                    uow.mail.set_labels(message)
+            uow.mail.refresh_thread(thread.thread_id)
+            uow.commit()
+            refreshed = uow.mail.get_thread(thread.thread_id)
+        assert refreshed is not None
+        return refreshed
+
+    def delete_thread(self, principal: Principal, route: MailRoute, thread_id: str) -> None:
+        require(principal, "message_delete")
+        with self._uow(write=True) as uow:
+            thread = self._thread(uow, principal, route, thread_id)
+            prefixes = [m.raw_blob_key.rsplit("/", 1)[0] for m in uow.mail.thread_messages(thread.thread_id)]
+            uow.mail.delete_thread(thread.thread_id)
+            uow.commit()
+        for prefix in prefixes:
+            self._blobs.delete_prefix(prefix)
+
+    def thread_attachment(
+        self, principal: Principal, route: MailRoute, thread_id: str, attachment_id: str
+    ) -> DownloadLink:
+        require(principal, "message_read")
+        with self._uow() as uow:
+            thread = self._thread(uow, principal, route, thread_id)
+        return self._link(_attachment_of(thread.attachments, attachment_id))
+
+    # -- downloads --------------------------------------------------------------------------------------------
+    def _link(self, attachment: Attachment) -> DownloadLink:
+        expires_at = utcnow() + DOWNLOAD_LIFETIME
+        grant = DownloadGrant(attachment.blob_key, expires_at, attachment.filename, attachment.content_type)
+        presigned = self._blobs.presigned_url(
+            attachment.blob_key, int(DOWNLOAD_LIFETIME.total_seconds()), attachment.filename, attachment.content_type
+        )
+        return DownloadLink(attachment, expires_at, self._signer.sign(grant), presigned)
+
+    def open_download(self, token: str) -> tuple[DownloadGrant, int, BinaryIO]:
+        """The grant of a signed token, the blob's size and an open reader (no API key needed: the token is it)."""
+        grant = self._signer.verify(token, utcnow())
+        size = self._blobs.size(grant.blob_key)
+        if size is None:
+            raise NotFound("The file no longer exists")
+        return grant, size, self._blobs.open(grant.blob_key)
+
+
+def _attachment_of(attachments: list[Attachment], attachment_id: str) -> Attachment:
+    for attachment in attachments:
+        if attachment.attachment_id == attachment_id:
+            return attachment
+    raise NotFound("Attachment not found")
+
+
+def _check_batch(message_ids: list[str], limit: int) -> None:
+    if not message_ids:
+        raise InvalidInput("message_ids must not be empty", field="message_ids")
+    if len(message_ids) > limit:
+        raise InvalidInput(f"at most {limit} message_ids per request", field="message_ids")
+    if len(set(message_ids)) != len(message_ids):
+        raise InvalidInput("message_ids must not repeat", field="message_ids")

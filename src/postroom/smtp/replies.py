@@ -1,0 +1,26 @@
+"""The one table from errors to SMTP replies (RFC 5321 codes with RFC 3463 enhanced status codes)."""
+
+from __future__ import annotations
+
+from postroom.errors import Forbidden, InvalidInput, NotFound, PostroomError, TooLarge
+
+ACCEPTED = "250 2.0.0 Message accepted for delivery"
+RECIPIENT_OK = "250 2.1.5 Recipient ok"
+TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
+TRY_AGAIN = "451 4.3.0 Temporary failure, please try again later"
+NO_RECIPIENTS = "554 5.5.1 No valid recipients"
+
+
+def reply_for(error: BaseException) -> str:
+    """Known refusals are permanent; anything unexpected is temporary so the sender retries."""
+    if isinstance(error, NotFound):
+        return "550 5.1.1 No such mailbox here"
+    if isinstance(error, Forbidden):
+        return "550 5.2.1 Mailbox is not accepting mail"
+    if isinstance(error, TooLarge):
+        return "552 5.3.4 Message too big"
+    if isinstance(error, InvalidInput):
+        return "501 5.5.4 Invalid address"
+    if isinstance(error, PostroomError):
+        return TRY_AGAIN
+    return TRY_AGAIN

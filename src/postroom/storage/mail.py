@@ -1,0 +1,173 @@
+"""The mail repository: messages (with labels and attachments), threads and thread keys."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Connection, Insert, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.sql.selectable import Select
+
+from postroom.domain.events import OutboxEvent
+from postroom.domain.listing import InboxScope, MailFilter
+from postroom.domain.message import Attachment, Message, Thread, summarize
+from postroom.domain.pagination import PageRequest
+from postroom.storage.keyset import seek
+from postroom.storage.mail_queries import message_conditions, messages_page, threads_page
+from postroom.storage.repositories import write_checked
+from postroom.storage.tables import attachments, message_labels, messages, outbox, thread_keys, threads
+
+_THREAD_COLUMNS = [column.name for column in threads.c]
+_MESSAGE_COLUMNS = [column.name for column in messages.c]
+
+
+def _attachment(row: RowMapping) -> Attachment:
+    return Attachment(
+        attachment_id=row["attachment_id"],
+        size=row["size"],
+        filename=row["filename"],
+        content_type=row["content_type"],
+        content_disposition=row["content_disposition"],
+        content_id=row["content_id"],
+        blob_key=row["blob_key"],
+    )
+
+
+class SqlMailRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def _insert_ignoring_duplicates(self, rows: list[dict[str, object]]) -> Insert:
+        if self._c.dialect.name == "postgresql":
+            return postgresql.insert(thread_keys).values(rows).on_conflict_do_nothing()
+        return sqlite.insert(thread_keys).values(rows).on_conflict_do_nothing()
+
+    def message_exists(self, inbox_id: str, message_id: str) -> bool:
+        query = select(messages.c.row_id).where(messages.c.inbox_id == inbox_id, messages.c.message_id == message_id)
+        return self._c.execute(query.limit(1)).first() is not None
+
+    def thread_for_keys(self, inbox_id: str, keys: list[str]) -> str | None:
+        if not keys:
+            return None
+        query = select(thread_keys.c.thread_id).where(
+            thread_keys.c.inbox_id == inbox_id, thread_keys.c.message_id.in_(keys)
+        )
+        return self._c.execute(query.limit(1)).scalar()
+
+    def add_thread_keys(self, inbox_id: str, keys: list[str], thread_id: str) -> None:
+        if keys:
+            rows: list[dict[str, object]] = [
+                {"inbox_id": inbox_id, "message_id": key, "thread_id": thread_id} for key in keys
+            ]
+            self._c.execute(self._insert_ignoring_duplicates(rows))
+
+    def _thread(self, row: RowMapping) -> Thread:
+        return Thread(**{name: row[name] for name in _THREAD_COLUMNS})
+
+    def lock_thread(self, thread_id: str) -> Thread | None:
+        query = select(threads).where(threads.c.thread_id == thread_id).with_for_update()
+        row = self._c.execute(query).mappings().first()
+        return self._thread(row) if row else None
+
+    def add_thread(self, thread: Thread) -> None:
+        write_checked(self._c, insert(threads).values(**{name: getattr(thread, name) for name in _THREAD_COLUMNS}))
+
+    def update_thread(self, thread: Thread) -> None:
+        values = {name: getattr(thread, name) for name in _THREAD_COLUMNS if name != "thread_id"}
+        self._c.execute(update(threads).where(threads.c.thread_id == thread.thread_id).values(**values))
+
+    def add_message(self, message: Message) -> None:
+        write_checked(self._c, insert(messages).values(**{name: getattr(message, name) for name in _MESSAGE_COLUMNS}))
+        if message.labels:
+            self._c.execute(insert(message_labels), [{"row_id": message.row_id, "label": x} for x in message.labels])
+        if message.attachments:
+            rows = [
+                {
+                    "attachment_id": item.attachment_id,
+                    "row_id": message.row_id,
+                    "position": position,
+                    "size": item.size,
+                    "filename": item.filename,
+                    "content_type": item.content_type,
+                    "content_disposition": item.content_disposition,
+                    "content_id": item.content_id,
+                    "blob_key": item.blob_key,
+                }
+                for position, item in enumerate(message.attachments)
+            ]
+            self._c.execute(insert(attachments), rows)
+
+    def _messages(self, condition: ColumnElement[bool]) -> list[Message]:
+        return self._load(select(messages).where(condition).order_by(messages.c.timestamp, messages.c.row_id))
+
+    def _load(self, query: Select[tuple[object, ...]]) -> list[Message]:
+        found = [Message(**{name: row[name] for name in _MESSAGE_COLUMNS}) for row in self._c.execute(query).mappings()]
+        if found:
+            by_row = {message.row_id: message for message in found}
+            parts = select(attachments).where(attachments.c.row_id.in_(by_row)).order_by(attachments.c.position)
+            for row in self._c.execute(parts).mappings():
+                by_row[row["row_id"]].attachments.append(_attachment(row))
+        return found
+
+    def list_messages(self, inbox_id: str, mail_filter: MailFilter, page: PageRequest) -> list[Message]:
+        return self._load(messages_page(inbox_id, mail_filter, page))
+
+    def list_threads(self, scope: InboxScope, mail_filter: MailFilter, page: PageRequest) -> list[Thread]:
+        return [self._thread(row) for row in self._c.execute(threads_page(scope, mail_filter, page)).mappings()]
+
+    def get_thread(self, thread_id: str) -> Thread | None:
+        row = self._c.execute(select(threads).where(threads.c.thread_id == thread_id)).mappings().first()
+        if row is None:
+            return None
+        thread = self._thread(row)
+        parts = (
+            select(attachments)
+            .join(messages, messages.c.row_id == attachments.c.row_id)
+            .where(messages.c.thread_id == thread_id)
+            .order_by(messages.c.timestamp, messages.c.row_id, attachments.c.position)
+        )
+        thread.attachments = [_attachment(part) for part in self._c.execute(parts).mappings()]
+        return thread
+
+    def thread_messages_page(self, thread_id: str, mail_filter: MailFilter, page: PageRequest) -> list[Message]:
+        query = select(messages).where(messages.c.thread_id == thread_id, *message_conditions(mail_filter))
+        return self._load(seek(query, page, messages.c.timestamp, messages.c.row_id))
+
+    def set_labels(self, message: Message) -> None:
+        self._c.execute(message_labels.delete().where(message_labels.c.row_id == message.row_id))
+        if message.labels:
+            self._c.execute(insert(message_labels), [{"row_id": message.row_id, "label": x} for x in message.labels])
+        values = {"labels": message.labels, "updated_at": message.updated_at}
+        self._c.execute(update(messages).where(messages.c.row_id == message.row_id).values(**values))
+
+    def delete_message(self, row_id: str) -> None:
+        self._c.execute(delete(messages).where(messages.c.row_id == row_id))
+
+    def delete_thread(self, thread_id: str) -> None:
+        self._c.execute(delete(threads).where(threads.c.thread_id == thread_id))
+
+    def refresh_thread(self, thread_id: str) -> None:
+        """Recompute a thread's summary from its messages; a thread left without messages is deleted."""
+        thread = self.lock_thread(thread_id)
+        remaining = self._messages(messages.c.thread_id == thread_id)
+        if thread is None:
+            return
+        if not remaining:
+            self.delete_thread(thread_id)
+            return
+        summarize(thread, remaining)
+        self.update_thread(thread)
+
+    def get_message(self, inbox_id: str, message_id: str) -> Message | None:
+        found = self._messages((messages.c.inbox_id == inbox_id) & (messages.c.message_id == message_id))
+        return found[0] if found else None
+
+    def thread_messages(self, thread_id: str) -> list[Message]:
+        return self._messages(messages.c.thread_id == thread_id)
+
+
+class SqlOutboxRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, event: OutboxEvent) -> None:
+        self._c.execute(insert(outbox).values(**vars(event)))

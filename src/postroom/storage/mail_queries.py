@@ -1,0 +1,79 @@
+"""Filtered, keyset-paginated listings of messages and threads (labels, time window, substrings, hidden labels)."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, String, and_, cast, exists, func, not_, select
+from sqlalchemy.sql.selectable import Select
+
+from postroom.domain.listing import InboxScope, MailFilter
+from postroom.domain.pagination import PageRequest
+from postroom.storage.keyset import seek
+from postroom.storage.tables import message_labels, messages, threads
+
+
+def _contains(column: ColumnElement[object], needle: str) -> ColumnElement[bool]:
+    escaped = needle.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(cast(column, String)).like(f"%{escaped}%", escape="\\")
+
+
+def _message_has_label(label: str) -> ColumnElement[bool]:
+    return exists().where(message_labels.c.row_id == messages.c.row_id, message_labels.c.label == label)
+
+
+def _message_hidden(hidden: frozenset[str]) -> ColumnElement[bool]:
+    return exists().where(message_labels.c.row_id == messages.c.row_id, message_labels.c.label.in_(sorted(hidden)))
+
+
+def message_conditions(mail_filter: MailFilter) -> list[ColumnElement[bool]]:
+    conditions = [_message_has_label(label) for label in mail_filter.labels]
+    if mail_filter.hidden_labels:
+        conditions.append(not_(_message_hidden(mail_filter.hidden_labels)))
+    if mail_filter.after is not None:
+        conditions.append(messages.c.timestamp >= mail_filter.after)
+    if mail_filter.before is not None:
+        conditions.append(messages.c.timestamp < mail_filter.before)
+    conditions += [_contains(messages.c.from_, value) for value in mail_filter.senders]
+    for value in mail_filter.recipients:
+        conditions.append(
+            _contains(messages.c.to, value) | _contains(messages.c.cc, value) | _contains(messages.c.bcc, value)
+        )
+    conditions += [_contains(messages.c.subject, value) for value in mail_filter.subject]
+    return conditions
+
+
+def messages_page(inbox_id: str, mail_filter: MailFilter, page: PageRequest) -> Select[tuple[object, ...]]:
+    query = select(messages).where(messages.c.inbox_id == inbox_id, *message_conditions(mail_filter))
+    return seek(query, page, messages.c.timestamp, messages.c.row_id)
+
+
+def _thread_scope(scope: InboxScope) -> list[ColumnElement[bool]]:
+    conditions = [threads.c.organization_id == scope.organization_id]
+    if scope.pod_id is not None:
+        conditions.append(threads.c.pod_id == scope.pod_id)
+    if scope.inbox_id is not None:
+        conditions.append(threads.c.inbox_id == scope.inbox_id)
+    return conditions
+
+
+def _thread_has(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    return exists().where(messages.c.thread_id == threads.c.thread_id, condition)
+
+
+def thread_conditions(mail_filter: MailFilter) -> list[ColumnElement[bool]]:
+    """A thread shows when one of its visible messages carries each wanted label; it hides when all are hidden."""
+    conditions = [_thread_has(_message_has_label(label)) for label in mail_filter.labels]
+    if mail_filter.hidden_labels:
+        conditions.append(_thread_has(not_(_message_hidden(mail_filter.hidden_labels))))
+    if mail_filter.after is not None:
+        conditions.append(threads.c.timestamp >= mail_filter.after)
+    if mail_filter.before is not None:
+        conditions.append(threads.c.timestamp < mail_filter.before)
+    conditions += [_contains(threads.c.senders, value) for value in mail_filter.senders]
+    conditions += [_contains(threads.c.recipients, value) for value in mail_filter.recipients]
+    conditions += [_contains(threads.c.subject, value) for value in mail_filter.subject]
+    return conditions
+
+
+def threads_page(scope: InboxScope, mail_filter: MailFilter, page: PageRequest) -> Select[tuple[object, ...]]:
+    query = select(threads).where(and_(*_thread_scope(scope), *thread_conditions(mail_filter)))
+    return seek(query, page, threads.c.timestamp, threads.c.thread_id)
