@@ -24,10 +24,11 @@ def seek(
     """Order by (timestamp, id) in the page's direction and start after the page's position."""
     if page.after is not None:
         at, key = _as_datetime(page.after[0]), str(page.after[1])
+        # The plain bound on the timestamp alone lets both databases seek the index instead of filtering rows.
         if page.ascending:
-            query = query.where(or_(timestamp > at, and_(timestamp == at, identifier > key)))
+            query = query.where(timestamp >= at, or_(timestamp > at, and_(timestamp == at, identifier > key)))
         else:
-            query = query.where(or_(timestamp < at, and_(timestamp == at, identifier < key)))
+            query = query.where(timestamp <= at, or_(timestamp < at, and_(timestamp == at, identifier < key)))
     if page.ascending:
         return query.order_by(timestamp.asc(), identifier.asc()).limit(page.limit)
     return query.order_by(timestamp.desc(), identifier.desc()).limit(page.limit)
