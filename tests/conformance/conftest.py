@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from agentmail import AgentMail, AsyncAgentMail
 from agentmail.environment import AgentMailEnvironment
 
-from tests.support.databases import postgres_database
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, running_server
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    data_dir: Path = tmp_path_factory.mktemp(f"serve-{request.param}")
-    if request.param == "sqlite":
-        process = ServerProcess(data_dir).start()
+    with running_server(request.param, tmp_path_factory.mktemp(f"serve-{request.param}")) as process:
         yield process
-        process.stop()
-        return
-    with postgres_database() as url:
-        process = ServerProcess(data_dir, database_url=url).start()
-        yield process
-        process.stop()
 
 
 def environment(server: ServerProcess) -> AgentMailEnvironment:

@@ -8,7 +8,6 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from email.message import EmailMessage
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,24 +15,15 @@ from agentmail import AgentMail
 from agentmail.environment import AgentMailEnvironment
 from agentmail.inboxes import CreateInboxRequest
 
-from tests.support.databases import postgres_database
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, running_server
 
 DOMAIN = "postroom.localhost"
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    data_dir: Path = tmp_path_factory.mktemp(f"smtp-{request.param}")
-    if request.param == "sqlite":
-        process = ServerProcess(data_dir).start()
+    with running_server(request.param, tmp_path_factory.mktemp(f"smtp-{request.param}")) as process:
         yield process
-        process.stop()
-        return
-    with postgres_database() as url:
-        process = ServerProcess(data_dir, database_url=url).start()
-        yield process
-        process.stop()
 
 
 @pytest.fixture

@@ -8,10 +8,15 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+
+from tests.support.databases import postgres_database
 
 KEY_LINE = re.compile(r"POSTROOM_API_KEY=(pr_[A-Za-z0-9]+)")
 
@@ -70,6 +75,10 @@ class ServerProcess:
                 self.api_key = match.group(1)
             try:
                 if httpx.get(f"{self.base_url}/readyz", timeout=1).status_code == 200:
+                    # The key may have been printed between the log read above and this check.
+                    match = KEY_LINE.search(self.log_path.read_text(errors="replace"))
+                    if match and not self.api_key:
+                        self.api_key = match.group(1)
                     return self
             except httpx.HTTPError:
                 pass
@@ -85,3 +94,21 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+@contextmanager
+def running_server(backend: str, data_dir: Path, **options: Any) -> Iterator[ServerProcess]:
+    """A started server on ``backend`` ("sqlite", or "postgres" with a database made for it), stopped after."""
+    if backend == "sqlite":
+        process = ServerProcess(data_dir, **options).start()
+        try:
+            yield process
+        finally:
+            process.stop()
+        return
+    with postgres_database() as url:
+        process = ServerProcess(data_dir, database_url=url, **options).start()
+        try:
+            yield process
+        finally:
+            process.stop()
