@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     )
     smtp_max_recipients: int = Field(100, description="Recipients accepted per SMTP transaction (452 above).")
     smtp_idle_timeout_seconds: int = Field(300, description="An idle SMTP session is closed after this long.")
+    smtp_max_session_seconds: int = Field(1800, description="Any SMTP session is closed (421) after this long.")
+    smtp_max_line_bytes: int = Field(1000, description="Longest line accepted in DATA, CRLF included (500 above).")
+    smtp_delivery_budget_bytes: int = Field(
+        32 * 1024 * 1024,
+        description="Bytes of received messages parsed and stored at once; more waits (bounds memory for big mail).",
+    )
     smtp_tls_cert: Path | None = Field(None, description="PEM certificate for STARTTLS (with smtp_tls_key).")
     smtp_tls_key: Path | None = Field(None, description="PEM private key for STARTTLS.")
     blob_url: str | None = Field(

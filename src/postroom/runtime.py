@@ -20,6 +20,7 @@ from postroom.services.mail import MailService
 from postroom.services.pods import PodService
 from postroom.services.ports import BlobStore
 from postroom.services.receive import ReceiveService
+from postroom.services.search import SearchService
 from postroom.smtp.server import SmtpOptions, start_smtp
 from postroom.storage.blobs.factory import blob_store_from_url
 from postroom.storage.engine import create_database_engine
@@ -64,6 +65,9 @@ class Runtime:
             max_message_bytes=s.smtp_max_message_bytes,
             max_recipients=s.smtp_max_recipients,
             idle_timeout_seconds=s.smtp_idle_timeout_seconds,
+            max_session_seconds=s.smtp_max_session_seconds,
+            max_line_bytes=s.smtp_max_line_bytes,
+            delivery_budget_bytes=s.smtp_delivery_budget_bytes,
             tls_cert=s.smtp_tls_cert,
             tls_key=s.smtp_tls_key,
         )
@@ -114,6 +118,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
         api_keys=ApiKeyService(factory, tokens),
         receive=ReceiveService(factory, blobs, default_domain),
         mail=MailService(factory, tokens, blobs, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME))),
+        search=SearchService(factory, tokens),
         health=Health(factory, blobs),
     )
     return Runtime(settings, engine, services, bootstrap)

@@ -113,6 +113,36 @@ class ListMessagesOut(PageOut):
     messages: list[MessageItemOut]
 
 
+class HighlightsOut(Response):
+    """Matched fragments with the matched terms wrapped in ``**``; a key is present only when it matched."""
+
+    from_: list[str] | None = Field(default=None, serialization_alias="from")
+    recipients: list[str] | None = None
+    subject: list[str] | None = None
+    text: list[str] | None = None
+
+    @classmethod
+    def of(cls, highlights: dict[str, list[str]]) -> HighlightsOut:
+        return cls(
+            from_=highlights.get("from"),
+            recipients=highlights.get("recipients"),
+            subject=highlights.get("subject"),
+            text=highlights.get("text"),
+        )
+
+
+class SearchMessageItemOut(MessageItemOut):
+    highlights: HighlightsOut | None = None
+
+    @classmethod
+    def hit(cls, message: Message, highlights: dict[str, list[str]]) -> SearchMessageItemOut:
+        return cls.model_validate(cls.fields_of(message) | {"highlights": HighlightsOut.of(highlights)})
+
+
+class SearchMessagesOut(PageOut):
+    messages: list[SearchMessageItemOut]
+
+
 class BatchMessagesOut(Response):
     limit: int
     count: int
@@ -183,6 +213,18 @@ class ThreadOut(ThreadItemOut):
 
 class ListThreadsOut(PageOut):
     threads: list[ThreadItemOut]
+
+
+class SearchThreadItemOut(ThreadItemOut):
+    highlights: HighlightsOut | None = None
+
+    @classmethod
+    def hit(cls, thread: Thread, highlights: dict[str, list[str]]) -> SearchThreadItemOut:
+        return cls.model_validate(cls.fields_of(thread) | {"highlights": HighlightsOut.of(highlights)})
+
+
+class SearchThreadsOut(PageOut):
+    threads: list[SearchThreadItemOut]
 
 
 class ThreadLabelsOut(Response):

@@ -11,6 +11,7 @@ from postroom.services.mail import MailService
 from postroom.services.pods import PodService
 from postroom.services.ports import HealthProbe
 from postroom.services.receive import ReceiveService
+from postroom.services.search import SearchService
 
 
 @dataclass(frozen=True)
@@ -21,4 +22,5 @@ class Services:
     api_keys: ApiKeyService
     receive: ReceiveService
     mail: MailService
+    search: SearchService
     health: HealthProbe

@@ -57,6 +57,16 @@ class DownloadLink:
     presigned_url: str | None
 
 
+def scope_of(uow: UnitOfWork, principal: Principal, route: MailRoute) -> InboxScope:
+    """The inboxes a route covers for the caller; an invisible pod or inbox is not found."""
+    if route.inbox_id is not None:
+        inbox = visible_inbox(uow, principal, route.inbox_id)
+        return InboxScope(principal.organization_id, inbox.pod_id, inbox.inbox_id)
+    if route.pod_id is not None:
+        visible_pod(uow, principal, route.pod_id)
+    return InboxScope(principal.organization_id, route.pod_id or principal.pod_id, principal.inbox_id)
+
+
 def hidden_for(principal: Principal, included: frozenset[str]) -> frozenset[str]:
     """Labels to hide: each hidden label stays hidden unless included AND the key may read it."""
     return frozenset(
@@ -104,12 +114,7 @@ class MailService:
 
     # -- resolution -------------------------------------------------------------------------------------------
     def _scope(self, uow: UnitOfWork, principal: Principal, route: MailRoute) -> InboxScope:
-        if route.inbox_id is not None:
-            inbox = visible_inbox(uow, principal, route.inbox_id)
-            return InboxScope(principal.organization_id, inbox.pod_id, inbox.inbox_id)
-        if route.pod_id is not None:
-            visible_pod(uow, principal, route.pod_id)
-        return InboxScope(principal.organization_id, route.pod_id or principal.pod_id, principal.inbox_id)
+        return scope_of(uow, principal, route)
 
     def _message(self, uow: UnitOfWork, principal: Principal, inbox_id: str, message_id: str) -> Message:
         inbox = visible_inbox(uow, principal, inbox_id)

@@ -13,6 +13,7 @@ from postroom.domain.inbox import Inbox
 from postroom.domain.listing import InboxScope, KeyScope, MailFilter, SearchHit
 from postroom.domain.message import Message, Thread
 from postroom.domain.pagination import PageRequest
+from postroom.domain.search import MailSearch, MessageHit, ThreadHit
 
 
 class OrganizationRepository(Protocol):
@@ -68,6 +69,12 @@ class MailRepository(Protocol):
     def thread_messages(self, thread_id: str) -> list[Message]: ...
     def list_messages(self, inbox_id: str, mail_filter: MailFilter, page: PageRequest) -> list[Message]: ...
     def list_threads(self, scope: InboxScope, mail_filter: MailFilter, page: PageRequest) -> list[Thread]: ...
+    def search_messages(self, inbox_id: str, search: MailSearch, page: PageRequest) -> list[MessageHit]:
+        """Matching messages of the inbox, best rank first, then newest; keyset position (rank, timestamp, row_id)."""
+
+    def search_threads(self, scope: InboxScope, search: MailSearch, page: PageRequest) -> list[ThreadHit]:
+        """Threads holding a matching visible message, ranked by their best one; position (rank, timestamp, id)."""
+
     def get_thread(self, thread_id: str) -> Thread | None:
         """The thread with the attachments of all its messages."""
 

@@ -1,10 +1,14 @@
-"""The SMTP handler: RCPT accepts only this server's active inboxes (never relays); DATA stores, then 250."""
+"""The SMTP handler: RCPT accepts only this server's active inboxes (never relays); DATA stores, then 250.
+
+Stored messages pass through a byte budget so a burst of big messages is parsed a few at a time, not all at once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import IO
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -13,11 +17,45 @@ from postroom.smtp.replies import ACCEPTED, NO_RECIPIENTS, RECIPIENT_OK, TOO_MAN
 
 log = logging.getLogger("postroom.smtp")
 
+# Messages above this are stored on one dedicated thread: big buffers then come from one malloc arena and are
+# reused, instead of each worker thread's arena keeping its own high-water mark.
+LARGE_MESSAGE_BYTES = 1024 * 1024
+
+
+class ByteBudget:
+    """An asyncio semaphore counted in bytes; a request over the whole budget waits until it can run alone."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = max(1, limit)
+        self._used = 0
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def weight(self, size: int) -> int:
+        return min(max(1, size), self._limit)
+
+    async def acquire(self, weight: int) -> None:
+        while self._used and self._used + weight > self._limit:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                self._waiters.remove(waiter)
+        self._used += weight
+
+    def release(self, weight: int) -> None:
+        self._used -= weight
+        for waiter in self._waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
 
 class IngressHandler:
-    def __init__(self, receive: ReceiveService, max_recipients: int) -> None:
+    def __init__(self, receive: ReceiveService, max_recipients: int, delivery_budget_bytes: int) -> None:
         self._receive = receive
         self._max_recipients = max_recipients
+        self._budget = ByteBudget(delivery_budget_bytes)
+        self._large = ThreadPoolExecutor(max_workers=1, thread_name_prefix="postroom-smtp-large")
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -35,19 +73,39 @@ class IngressHandler:
         envelope.rcpt_options.extend(rcpt_options)
         return RECIPIENT_OK
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
-        raw: Any = envelope.original_content if envelope.original_content is not None else envelope.content
-        if not envelope.rcpt_tos or not isinstance(raw, bytes):
+    async def handle_exception(self, error: Exception) -> str:
+        """Anything unexpected inside a command: the sender should try again later (nothing was acknowledged)."""
+        log.error("SMTP session error", exc_info=error)
+        return TRY_AGAIN
+
+    async def deliver(self, envelope: Envelope, spool: IO[bytes], size: int) -> str:
+        """Store the spooled message (closed here) once per recipient inbox; the reply for the end of DATA."""
+        if not envelope.rcpt_tos:
+            spool.close()
             return NO_RECIPIENTS
-        delivery = Delivery(
-            raw=raw,
-            mail_from=envelope.mail_from,
-            inbox_ids=[inbox_address(address) for address in envelope.rcpt_tos],
-        )
         try:
-            stored = await asyncio.to_thread(self._receive.deliver, delivery)
+            inbox_ids = [inbox_address(address) for address in envelope.rcpt_tos]
+            weight = self._budget.weight(size)
+            await self._budget.acquire(weight)
+        except BaseException:
+            spool.close()
+            raise
+        loop = asyncio.get_running_loop()
+        executor = self._large if size > LARGE_MESSAGE_BYTES else None
+        work = loop.run_in_executor(executor, self._store, spool, envelope.mail_from, inbox_ids)
+        work.add_done_callback(lambda _: self._budget.release(weight))
+        try:
+            stored = await asyncio.shield(work)  # a dropped connection does not free the budget before the work ends
         except Exception:
             log.exception("storing a message from %s failed", envelope.mail_from)
             return TRY_AGAIN
         log.info("accepted message from %s for %d inbox(es)", envelope.mail_from, len(stored))
         return ACCEPTED
+
+    def _store(self, spool: IO[bytes], mail_from: str | None, inbox_ids: list[str]) -> list[str]:
+        try:
+            spool.seek(0)
+            raw = spool.read()
+        finally:
+            spool.close()
+        return self._receive.deliver(Delivery(raw=raw, mail_from=mail_from, inbox_ids=inbox_ids))

@@ -9,6 +9,10 @@ RECIPIENT_OK = "250 2.1.5 Recipient ok"
 TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"
 TRY_AGAIN = "451 4.3.0 Temporary failure, please try again later"
 NO_RECIPIENTS = "554 5.5.1 No valid recipients"
+TOO_BIG = "552 5.3.4 Message too big"
+LINE_TOO_LONG = "500 5.5.2 Line too long"
+SESSION_TOO_LONG = "421 4.4.2 Session time limit exceeded, closing connection"
+IDLE_TIMEOUT = "421 4.4.2 Idle timeout, closing connection"
 
 
 def reply_for(error: BaseException) -> str:
@@ -18,7 +22,7 @@ def reply_for(error: BaseException) -> str:
     if isinstance(error, Forbidden):
         return "550 5.2.1 Mailbox is not accepting mail"
     if isinstance(error, TooLarge):
-        return "552 5.3.4 Message too big"
+        return TOO_BIG
     if isinstance(error, InvalidInput):
         return "501 5.5.4 Invalid address"
     if isinstance(error, PostroomError):

@@ -1,16 +1,32 @@
-"""Builds the aiosmtpd server for the event loop `postroom serve` runs, with its limits and STARTTLS."""
+"""Builds the aiosmtpd server for the event loop `postroom serve` runs, with its limits and STARTTLS.
+
+DATA is streamed into a spooled temporary file (memory, then disk) instead of aiosmtpd's list of lines.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiosmtpd.smtp import SMTP
 
 from postroom.services.receive import ReceiveService
 from postroom.smtp.handler import IngressHandler
+from postroom.smtp.replies import IDLE_TIMEOUT, LINE_TOO_LONG, SESSION_TOO_LONG, TOO_BIG
+
+log = logging.getLogger("postroom.smtp")
+
+SPOOL_MEMORY_BYTES = 1024 * 1024  # a message above this is spooled to a temporary file on disk
+WRITE_CHUNK_BYTES = 64 * 1024
+READER_LIMIT_BYTES = 64 * 1024  # asyncio stream buffer; also how much of an overlong line is read at a time
+END_OF_DATA = b".\r\n"
+# aiosmtpd's own reply texts, given our enhanced status codes
+REWRITTEN_REPLIES = {"552 Error: message size exceeds fixed maximum message size": TOO_BIG}
 
 
 @dataclass(frozen=True)
@@ -21,6 +37,9 @@ class SmtpOptions:
     max_message_bytes: int
     max_recipients: int
     idle_timeout_seconds: int
+    max_session_seconds: int = 1800
+    max_line_bytes: int = 1000
+    delivery_budget_bytes: int = 32 * 1024 * 1024
     tls_cert: Path | None = None
     tls_key: Path | None = None
 
@@ -33,13 +52,13 @@ def _tls_context(options: SmtpOptions) -> ssl.SSLContext | None:
     return context
 
 
-async def start_smtp(receive: ReceiveService, options: SmtpOptions) -> asyncio.Server:
-    handler = IngressHandler(receive, options.max_recipients)
-    tls = _tls_context(options)
+class IngressSMTP(SMTP):
+    """aiosmtpd's protocol with a streaming DATA, a total session time limit and 421 replies when closing."""
 
-    def protocol() -> SMTP:
-        return SMTP(
-            handler,
+    def __init__(self, ingress: IngressHandler, options: SmtpOptions, tls: ssl.SSLContext | None) -> None:
+        self.line_length_limit = max(READER_LIMIT_BYTES, options.max_line_bytes)  # read by SMTP.__init__
+        super().__init__(
+            ingress,
             hostname=options.hostname,
             data_size_limit=options.max_message_bytes,
             enable_SMTPUTF8=True,
@@ -49,6 +68,115 @@ async def start_smtp(receive: ReceiveService, options: SmtpOptions) -> asyncio.S
             timeout=options.idle_timeout_seconds,
             ident="Postroom ESMTP",
         )
+        self._ingress = ingress
+        self._max_line_bytes = options.max_line_bytes
+        self._max_session_seconds = options.max_session_seconds
+        self._session_handle: asyncio.TimerHandle | None = None
+        self._delivering = False
+        self._closing_reply: str | None = None  # set when a limit fired during a delivery: sent after its reply
 
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self._session_handle is None:  # not again after STARTTLS: the limit covers the whole session
+            self._session_handle = self.loop.call_later(self._max_session_seconds, self._close, SESSION_TOO_LONG)
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self._session_handle is not None:
+            self._session_handle.cancel()
+        super().connection_lost(error)
+
+    def _timeout_cb(self) -> None:
+        self._close(IDLE_TIMEOUT)
+
+    def _close(self, reply: str) -> None:
+        """Send ``reply`` and close, or, while a message is being stored, right after that message's reply."""
+        if self.transport is None or self.transport.is_closing():
+            return
+        if self._delivering:
+            self._closing_reply = reply
+            return
+        log.info("%r closing: %s", self.session.peer if self.session else None, reply)
+        self._writer.write(reply.encode() + b"\r\n")
+        self.transport.close()
+
+    async def push(self, status: Any) -> None:
+        if isinstance(status, str):
+            status = REWRITTEN_REPLIES.get(status, status)
+        await super().push(status)
+
+    async def smtp_DATA(self, arg: str) -> None:  # noqa: N802 - aiosmtpd's command method
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        assert self.envelope is not None
+        if not self.envelope.rcpt_tos:
+            await self.push("503 5.5.1 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 5.5.4 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115 - closed by deliver
+        try:
+            size, refusal = await self._receive_data(spool)
+        except BaseException:
+            spool.close()
+            raise
+        if refusal is not None:
+            spool.close()
+            self.envelope = self._create_envelope()  # aiosmtpd's post-DATA state
+            await self.push(refusal)
+            return
+        envelope = self.envelope
+        self._delivering = True
+        try:
+            status = await self._ingress.deliver(envelope, spool, size)
+        finally:
+            self._delivering = False
+        self.envelope = self._create_envelope()  # aiosmtpd's post-DATA state
+        await self.push(status)
+        if self._closing_reply is not None:
+            self._close(self._closing_reply)
+
+    async def _receive_data(self, spool: tempfile.SpooledTemporaryFile[bytes]) -> tuple[int, str | None]:
+        """Read DATA up to the lone dot into ``spool`` (dot-unstuffed); its size and a refusal, if any."""
+        limit = self.data_size_limit
+        pending = bytearray()
+        size = 0
+        refusal: str | None = None
+        fragment = False  # the previous read ended inside an overlong line
+        while self.transport is not None:
+            try:
+                line = await self._reader.readuntil(b"\r\n")
+                continued, fragment = fragment, False
+            except asyncio.LimitOverrunError as error:
+                line = await self._reader.read(error.consumed)  # discard the overlong line piece by piece
+                continued, fragment = fragment, True
+                refusal = refusal or LINE_TOO_LONG
+            if line == END_OF_DATA and not continued:
+                break
+            size += len(line)
+            if refusal is None:
+                text = line[1:] if line[:1] == b"." else line  # the dot a sender added for transparency
+                if limit and size > limit:
+                    refusal = TOO_BIG
+                elif len(text) > self._max_line_bytes:
+                    refusal = LINE_TOO_LONG
+                else:
+                    pending += text
+                    if len(pending) >= WRITE_CHUNK_BYTES:
+                        spool.write(pending)
+                        pending.clear()
+                        self._reset_timeout()  # a big upload in progress is not idle
+            elif pending:
+                pending = bytearray()  # nothing of a refused message is kept
+        else:
+            raise ConnectionResetError("connection lost during DATA")
+        spool.write(pending)
+        return spool.tell(), refusal
+
+
+async def start_smtp(receive: ReceiveService, options: SmtpOptions) -> asyncio.Server:
+    handler = IngressHandler(receive, options.max_recipients, options.delivery_budget_bytes)
+    tls = _tls_context(options)
     loop = asyncio.get_running_loop()
-    return await loop.create_server(protocol, host=options.host, port=options.port)
+    return await loop.create_server(lambda: IngressSMTP(handler, options, tls), host=options.host, port=options.port)

@@ -11,8 +11,10 @@ from postroom.domain.events import OutboxEvent
 from postroom.domain.listing import InboxScope, MailFilter
 from postroom.domain.message import Attachment, Message, Thread, summarize
 from postroom.domain.pagination import PageRequest
+from postroom.domain.search import MailSearch, MessageHit, ThreadHit
 from postroom.storage.keyset import seek
 from postroom.storage.mail_queries import message_conditions, messages_page, threads_page
+from postroom.storage.mail_search import index_message, message_search_page, thread_matches, thread_search_page
 from postroom.storage.repositories import write_checked
 from postroom.storage.tables import attachments, message_labels, messages, outbox, thread_keys, threads
 
@@ -30,6 +32,10 @@ def _attachment(row: RowMapping) -> Attachment:
         content_id=row["content_id"],
         blob_key=row["blob_key"],
     )
+
+
+def _message(row: RowMapping) -> Message:
+    return Message(**{name: row[name] for name in _MESSAGE_COLUMNS})
 
 
 class SqlMailRepository:
@@ -77,6 +83,8 @@ class SqlMailRepository:
 
     def add_message(self, message: Message) -> None:
         write_checked(self._c, insert(messages).values(**{name: getattr(message, name) for name in _MESSAGE_COLUMNS}))
+        recipients = [*message.to, *message.cc, *message.bcc]
+        index_message(self._c, message.row_id, message.subject, message.from_, recipients, message.text, message.html)
         if message.labels:
             self._c.execute(insert(message_labels), [{"row_id": message.row_id, "label": x} for x in message.labels])
         if message.attachments:
@@ -100,7 +108,10 @@ class SqlMailRepository:
         return self._load(select(messages).where(condition).order_by(messages.c.timestamp, messages.c.row_id))
 
     def _load(self, query: Select[tuple[object, ...]]) -> list[Message]:
-        found = [Message(**{name: row[name] for name in _MESSAGE_COLUMNS}) for row in self._c.execute(query).mappings()]
+        return self._attach([_message(row) for row in self._c.execute(query).mappings()])
+
+    def _attach(self, found: list[Message]) -> list[Message]:
+        """Load the attachments of the given messages, in order."""
         if found:
             by_row = {message.row_id: message for message in found}
             parts = select(attachments).where(attachments.c.row_id.in_(by_row)).order_by(attachments.c.position)
@@ -110,6 +121,33 @@ class SqlMailRepository:
 
     def list_messages(self, inbox_id: str, mail_filter: MailFilter, page: PageRequest) -> list[Message]:
         return self._load(messages_page(inbox_id, mail_filter, page))
+
+    def search_messages(self, inbox_id: str, search: MailSearch, page: PageRequest) -> list[MessageHit]:
+        query = message_search_page(self._c.dialect.name, inbox_id, search, page)
+        if query is None:
+            return []
+        rows = list(self._c.execute(query).mappings())
+        found = self._attach([_message(row) for row in rows])
+        return [MessageHit(message, int(row["rank"])) for message, row in zip(found, rows, strict=True)]
+
+    def search_threads(self, scope: InboxScope, search: MailSearch, page: PageRequest) -> list[ThreadHit]:
+        query = thread_search_page(self._c.dialect.name, scope, search, page)
+        if query is None:
+            return []
+        rows = list(self._c.execute(query).mappings())
+        matches = thread_matches(self._c.dialect.name, [row["thread_id"] for row in rows], search)
+        if matches is None or not rows:
+            return []
+        found = [(int(row["rank"]), _message(row)) for row in self._c.execute(matches).mappings()]
+        found.sort(key=lambda item: (item[0], item[1].timestamp, item[1].row_id), reverse=True)
+        best: dict[str, Message] = {}
+        for _rank, message in found:
+            best.setdefault(message.thread_id, message)
+        return [
+            ThreadHit(self._thread(row), int(row["rank"]), best[row["thread_id"]])
+            for row in rows
+            if row["thread_id"] in best
+        ]
 
     def list_threads(self, scope: InboxScope, mail_filter: MailFilter, page: PageRequest) -> list[Thread]:
         return [self._thread(row) for row in self._c.execute(threads_page(scope, mail_filter, page)).mappings()]

@@ -11,7 +11,7 @@ from postroom.storage.keyset import seek
 from postroom.storage.tables import message_labels, messages, threads
 
 
-def _contains(column: ColumnElement[object], needle: str) -> ColumnElement[bool]:
+def contains(column: ColumnElement[object], needle: str) -> ColumnElement[bool]:
     escaped = needle.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return func.lower(cast(column, String)).like(f"%{escaped}%", escape="\\")
 
@@ -32,12 +32,12 @@ def message_conditions(mail_filter: MailFilter) -> list[ColumnElement[bool]]:
         conditions.append(messages.c.timestamp >= mail_filter.after)
     if mail_filter.before is not None:
         conditions.append(messages.c.timestamp < mail_filter.before)
-    conditions += [_contains(messages.c.from_, value) for value in mail_filter.senders]
+    conditions += [contains(messages.c.from_, value) for value in mail_filter.senders]
     for value in mail_filter.recipients:
         conditions.append(
-            _contains(messages.c.to, value) | _contains(messages.c.cc, value) | _contains(messages.c.bcc, value)
+            contains(messages.c.to, value) | contains(messages.c.cc, value) | contains(messages.c.bcc, value)
         )
-    conditions += [_contains(messages.c.subject, value) for value in mail_filter.subject]
+    conditions += [contains(messages.c.subject, value) for value in mail_filter.subject]
     return conditions
 
 
@@ -68,9 +68,9 @@ def thread_conditions(mail_filter: MailFilter) -> list[ColumnElement[bool]]:
         conditions.append(threads.c.timestamp >= mail_filter.after)
     if mail_filter.before is not None:
         conditions.append(threads.c.timestamp < mail_filter.before)
-    conditions += [_contains(threads.c.senders, value) for value in mail_filter.senders]
-    conditions += [_contains(threads.c.recipients, value) for value in mail_filter.recipients]
-    conditions += [_contains(threads.c.subject, value) for value in mail_filter.subject]
+    conditions += [contains(threads.c.senders, value) for value in mail_filter.senders]
+    conditions += [contains(threads.c.recipients, value) for value in mail_filter.recipients]
+    conditions += [contains(threads.c.subject, value) for value in mail_filter.subject]
     return conditions
 
 

@@ -1,4 +1,4 @@
-"""Message routes of one inbox (spec §3.5 read side): list, get, labels, batches, delete, raw and attachments."""
+"""Message routes of one inbox (spec §3.5 read side): list, search, get, labels, batches, delete, raw, attachments."""
 
 from __future__ import annotations
 
@@ -19,9 +19,12 @@ from postroom.api.mail_schemas import (
     MessageLabelsBody,
     MessageOut,
     RawMessageOut,
+    SearchMessageItemOut,
+    SearchMessagesOut,
     as_list,
 )
 from postroom.api.rawpath import segment
+from postroom.api.search_params import Search
 from postroom.services.mail import BATCH_GET_LIMIT, BATCH_UPDATE_LIMIT, LabelChange
 
 router = APIRouter(tags=["messages"])
@@ -40,6 +43,16 @@ def list_messages(
     page = container.mail.list_messages(caller, inbox_id, listing, mail_filter)
     items = [MessageItemOut.of(message) for message in page.items]
     return ListMessagesOut(count=len(items), limit=page.limit, next_page_token=page.next_page_token, messages=items)
+
+
+@router.get(f"{M}/search", response_model_exclude_none=True)
+def search_messages(
+    caller: Caller, container: AppServices, inbox_id: InboxId, listing: Listing, search: Search
+) -> SearchMessagesOut:
+    """Registered before ``{message_id}`` so that "search" is not taken for a message id."""
+    page = container.search.search_messages(caller, inbox_id, search, listing)
+    items = [SearchMessageItemOut.hit(result.message, result.highlights) for result in page.items]
+    return SearchMessagesOut(count=len(items), limit=page.limit, next_page_token=page.next_page_token, messages=items)
 
 
 @router.post(f"{M}/batch-get", response_model_exclude_none=True)

@@ -1,4 +1,4 @@
-"""Thread routes at organization, pod and inbox scope (spec §3.4): list, get, labels, delete, attachments."""
+"""Thread routes at organization, pod and inbox scope (spec §3.4): list, search, get, labels, delete, attachments."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from postroom.api.mail_schemas import (
     AttachmentResponseOut,
     ListThreadsOut,
     MessageOut,
+    SearchThreadItemOut,
+    SearchThreadsOut,
     ThreadItemOut,
     ThreadLabelsBody,
     ThreadLabelsOut,
@@ -20,6 +22,7 @@ from postroom.api.mail_schemas import (
     as_list,
 )
 from postroom.api.rawpath import segment
+from postroom.api.search_params import Search
 from postroom.services.mail import LabelChange, MailRoute
 
 router = APIRouter(tags=["threads"])
@@ -43,6 +46,14 @@ def list_threads(
     page = container.mail.list_threads(caller, route, listing, mail_filter)
     items = [ThreadItemOut.of(thread) for thread in page.items]
     return ListThreadsOut(count=len(items), limit=page.limit, next_page_token=page.next_page_token, threads=items)
+
+
+def search_threads(
+    caller: Caller, container: AppServices, route: Route, listing: Listing, search: Search
+) -> SearchThreadsOut:
+    page = container.search.search_threads(caller, route, search, listing)
+    items = [SearchThreadItemOut.hit(result.thread, result.highlights) for result in page.items]
+    return SearchThreadsOut(count=len(items), limit=page.limit, next_page_token=page.next_page_token, threads=items)
 
 
 def get_thread(request: Request, caller: Caller, container: AppServices, route: Route, listing: Listing) -> ThreadOut:
@@ -76,6 +87,8 @@ def thread_attachment(request: Request, caller: Caller, container: AppServices, 
 for prefix in PREFIXES:
     one = f"{prefix}/threads/{{thread_id}}"
     router.add_api_route(f"{prefix}/threads", list_threads, methods=["GET"], response_model_exclude_none=True)
+    # Before {thread_id}, or "search" would be taken for a thread id.
+    router.add_api_route(f"{prefix}/threads/search", search_threads, methods=["GET"], response_model_exclude_none=True)
     router.add_api_route(one, get_thread, methods=["GET"], response_model_exclude_none=True)
     router.add_api_route(one, update_thread, methods=["PATCH"], response_model_exclude_none=True)
     router.add_api_route(one, delete_thread, methods=["DELETE"], status_code=204)

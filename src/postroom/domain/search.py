@@ -1,0 +1,87 @@
+"""Full-text mail search (spec §3.4, §3.5): the query, its word tokens, the index document and search hits.
+
+Both databases index the same word tokens (runs of letters and digits, lower-cased), so a query matches alike on
+SQLite FTS5 and PostgreSQL full-text search. Relevance is a small integer: where the query matched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from postroom.domain.message import Message, Thread
+
+MIN_QUERY_CHARS = 2
+MAX_QUERY_CHARS = 256
+MAX_QUERY_TERMS = 16
+MAX_DOCUMENT_CHARS = 100_000
+MAX_WORD_CHARS = 128
+
+# Relevance weights, summed: a subject match outranks a sender match, which outranks recipients, then body words.
+RANK_SUBJECT = 8
+RANK_SENDER = 4
+RANK_RECIPIENTS = 2
+RANK_WORDS = 1
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens: runs of letters and digits (punctuation, ``_`` and spaces separate words)."""
+    return [word for word in _WORD.findall(text.lower()) if len(word) <= MAX_WORD_CHARS]
+
+
+def index_document(*texts: str | None) -> str:
+    """The text both databases index for a message: its words, space-separated, cut at a word boundary.
+
+    The cap keeps a PostgreSQL tsvector well under its 1 MB limit whatever the message holds.
+    """
+    found: list[str] = []
+    size = 0
+    for text in texts:
+        for word in words(text or ""):
+            size += len(word) + 1
+            if size > MAX_DOCUMENT_CHARS:
+                return " ".join(found)
+            found.append(word)
+    return " ".join(found)
+
+
+@dataclass(frozen=True)
+class MailSearch:
+    """A validated search: ``text`` is matched as a substring, each of ``terms`` as a word prefix (all of them).
+
+    ``after`` is inclusive and ``before`` exclusive; mail carrying one of ``hidden_labels`` never matches.
+    """
+
+    text: str
+    terms: tuple[str, ...]
+    before: datetime | None
+    after: datetime | None
+    hidden_labels: frozenset[str]
+
+    @classmethod
+    def of(cls, q: str, before: datetime | None, after: datetime | None, hidden_labels: frozenset[str]) -> MailSearch:
+        text = q.strip()
+        terms = tuple(dict.fromkeys(words(text)))[:MAX_QUERY_TERMS]
+        return cls(text, terms, before, after, hidden_labels)
+
+    def fingerprint(self) -> str:
+        bounds = [self.before.isoformat() if self.before else "", self.after.isoformat() if self.after else ""]
+        return "|".join([self.text.lower(), *bounds, ",".join(sorted(self.hidden_labels))])
+
+
+@dataclass(frozen=True)
+class MessageHit:
+    message: Message
+    rank: int
+
+
+@dataclass(frozen=True)
+class ThreadHit:
+    """A matching thread, its rank (that of its best message) and that best message (highest rank, newest)."""
+
+    thread: Thread
+    rank: int
+    best: Message
