@@ -4,7 +4,6 @@ trash visibility without ``label_trash_read``.
 
 from __future__ import annotations
 
-import pytest
 from agentmail import AgentMail
 from agentmail.api_keys import ApiKeyPermissions, CreateApiKeyResponse, CreateBearerApiKeyRequest
 from agentmail.errors import NotFoundError
@@ -184,11 +183,6 @@ def test_key_without_label_trash_read_never_sees_trash(server: ServerProcess, sd
     assert seeing.inboxes.messages.get(inbox_id, binned).message_id == binned
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: thread aggregates (message_count, last_message_id, preview, labels) and thread PATCH include "
-    "trashed messages for a key without label_trash_read",
-)
 def test_thread_of_a_key_without_label_trash_read_hides_its_trashed_messages(
     server: ServerProcess, sdk: AgentMail
 ) -> None:

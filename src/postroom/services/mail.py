@@ -15,7 +15,7 @@ from postroom.domain.access import Principal
 from postroom.domain.clock import utcnow
 from postroom.domain.downloads import DownloadGrant, DownloadSigner
 from postroom.domain.listing import InboxScope, MailFilter
-from postroom.domain.message import Attachment, Message, Thread
+from postroom.domain.message import Attachment, Message, Thread, summarize
 from postroom.domain.pagination import PageTokens
 from postroom.errors import FieldError, InvalidInput, NotFound, Unprocessable
 from postroom.services.access import require
@@ -235,14 +235,15 @@ class MailService:
         require(principal, "message_read")
         with self._uow() as uow:
             scope = self._scope(uow, principal, route)
-            return paginate(
+            page = paginate(
                 self._tokens,
                 f"threads.list:{scope.pod_id}:{scope.inbox_id}",
                 f"{mail_filter.fingerprint()}|{params.ascending}",
                 params,
-                lambda page: uow.mail.list_threads(scope, mail_filter, page),
+                lambda request: uow.mail.list_threads(scope, mail_filter, request),
                 lambda thread: (thread.timestamp.isoformat(), thread.thread_id),
             )
+            return replace(page, items=[_as_seen(uow, thread, mail_filter.hidden_labels) for thread in page.items])
 
     def get_thread(
         self, principal: Principal, route: MailRoute, thread_id: str, params: ListParams
@@ -251,7 +252,7 @@ class MailService:
         require(principal, "message_read")
         hidden = MailFilter(hidden_labels=_forbidden_labels(principal))
         with self._uow() as uow:
-            thread = self._thread(uow, principal, route, thread_id)
+            thread = _as_seen(uow, self._thread(uow, principal, route, thread_id), hidden.hidden_labels)
             page = paginate(
                 self._tokens,
                 f"threads.get:{thread.thread_id}",
@@ -267,19 +268,20 @@ class MailService:
     def update_thread(self, principal: Principal, route: MailRoute, thread_id: str, change: LabelChange) -> Thread:
         require(principal, "message_update")
         change = _check_label_change(principal, change)
+        forbidden = _forbidden_labels(principal)
         now = utcnow()
         with self._uow(write=True) as uow:
             thread = self._thread(uow, principal, route, thread_id)
             if thread.message_count >= MAX_THREAD_LABEL_MESSAGES:
                 raise Unprocessable(f"Threads with {MAX_THREAD_LABEL_MESSAGES} or more messages cannot be relabelled")
             for message in uow.mail.thread_messages(thread.thread_id):
-                if _apply(message, change, now):
+                if not forbidden & set(message.labels) and _apply(message, change, now):
                     uow.mail.set_labels(message)
             uow.mail.refresh_thread(thread.thread_id)
             uow.commit()
             refreshed = uow.mail.get_thread(thread.thread_id)
-        assert refreshed is not None
-        return refreshed
+            assert refreshed is not None
+            return _as_seen(uow, refreshed, forbidden)
 
     def delete_thread(self, principal: Principal, route: MailRoute, thread_id: str) -> None:
         require(principal, "message_delete")
@@ -296,7 +298,7 @@ class MailService:
     ) -> DownloadLink:
         require(principal, "message_read")
         with self._uow() as uow:
-            thread = self._thread(uow, principal, route, thread_id)
+            thread = _as_seen(uow, self._thread(uow, principal, route, thread_id), _forbidden_labels(principal))
         return self._link(_attachment_of(thread.attachments, attachment_id))
 
     # -- downloads --------------------------------------------------------------------------------------------
@@ -315,6 +317,18 @@ class MailService:
         if size is None:
             raise NotFound("The file no longer exists")
         return grant, size, self._blobs.open(grant.blob_key)
+
+
+def _as_seen(uow: UnitOfWork, thread: Thread, hidden: frozenset[str]) -> Thread:
+    """The thread as a caller who cannot see ``hidden`` labels sees it: its summary over visible messages only."""
+    if not hidden & set(thread.labels):
+        return thread
+    visible = [m for m in uow.mail.thread_messages(thread.thread_id) if not hidden & set(m.labels)]
+    if not visible:
+        return thread
+    seen = replace(thread, attachments=[a for m in visible for a in m.attachments])
+    summarize(seen, visible)
+    return seen
 
 
 def _attachment_of(attachments: list[Attachment], attachment_id: str) -> Attachment:
