@@ -1,7 +1,6 @@
 """Address headers (From, To, Cc, Bcc, Reply-To) to display forms "Name <addr>" or "addr" (RFC 5322 §3.4).
 
-Split with the standard library's `email.utils.getaddresses` on the undecoded value (so an encoded comma in a name
-cannot split an address), names RFC 2047-decoded afterwards; entries without a usable address are skipped.
+`email.utils.getaddresses` splits the undecoded value (an encoded comma cannot split a name); names decoded after.
 """
 
 from __future__ import annotations
@@ -14,8 +13,10 @@ from postroom.mime.headers import collapse
 
 _ATOM = r"[^\s@<>()\[\],;:\"\\]+"
 _ADDRESS = re.compile(rf"{_ATOM}@(?:{_ATOM}|\[[^\s\[\]\\]+\])")
+_DELIMITERS = re.compile(r"[\s<>()\[\],;:\"\\]+")
 _NEEDS_QUOTES = re.compile(r"[()<>\[\]:;@\\,.\"]")
 MAX_ADDRESS_LENGTH = 320
+MAX_HEADER_LENGTH = 256 * 1024  # about 6000 recipients; the parser's time grows with the value
 
 
 def _split(value: str) -> list[tuple[str, str]]:
@@ -30,7 +31,7 @@ def parse_addresses(values: list[str]) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for value in values:
         try:
-            found = _split(value)
+            found = _split(value[:MAX_HEADER_LENGTH])
         except Exception:  # the parser gave up on this value; the others may still be fine
             found = []
         for name, address in found:
@@ -67,5 +68,5 @@ def sender(values: list[str]) -> tuple[str | None, str | None]:
     text = collapse(decode_words(" ".join(values)))
     if not text:
         return None, None
-    match = _ADDRESS.search(text)
-    return text, (match.group(0).rstrip(".").lower() if match else None)
+    found = next((token for token in _DELIMITERS.split(text) if _ADDRESS.fullmatch(token)), None)
+    return text, (found.rstrip(".").lower() if found else None)

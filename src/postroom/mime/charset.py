@@ -109,8 +109,10 @@ def _looks_like_utf8(data: bytes) -> bool:
 def decode_text(data: bytes, charset: str | None, *, hint: str | None = None) -> str:
     """Decode mail bytes to text; never raises.
 
-    `charset` is the declared label, `hint` a second guess (an HTML <meta> charset). A western label on bytes that
-    are valid UTF-8 with non-ASCII characters is taken to be lying, and UTF-8 wins.
+    `charset` is the declared label, `hint` a second guess (an HTML <meta> charset). Order: the declared charset
+    (and its wider relatives), UTF-8, the declared charset with a few replacement characters, UTF-8 with fewer broken
+    sequences than good ones, and finally windows-1252 with replacement. A western label on bytes that are valid
+    UTF-8 with non-ASCII characters is taken to be lying, and UTF-8 wins.
     """
     declared = normalize_charset(charset) or normalize_charset(hint)
     if declared is None or (declared in _WESTERN and _looks_like_utf8(data)):

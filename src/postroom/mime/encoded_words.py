@@ -1,7 +1,6 @@
 """RFC 2047 encoded words, decoded by hand and leniently: malformed words stay as written, never an exception.
 
-Adjacent words in one charset are joined before decoding (mailers split multi-byte characters across words), and
-unknown charsets fall back to UTF-8 / windows-1252 where the standard library would print replacement characters.
+Adjacent words in one charset are joined first (mailers split characters across words); unknown charsets fall back.
 """
 
 from __future__ import annotations

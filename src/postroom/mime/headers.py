@@ -1,7 +1,6 @@
 """Header values to text (RFC 5322 unfolding, RFC 2047 words), Message-ID lists and the Date header.
 
-Works on the raw values the standard library's email package stores (`Message.raw_items`), so that 8-bit header
-bytes and unknown charsets decode as well as they can instead of turning into replacement characters.
+Reads the raw stored values (`Message.raw_items`): 8-bit bytes and unknown charsets decode instead of becoming U+FFFD.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Readable plain text from an HTML mail body, with selectolax (lexbor): no script/style, blocks on their own lines.
 
-The tree is walked with an explicit stack, so deeply nested markup cannot exhaust the recursion limit.
+Walked with an explicit stack; markup nested over 5 000 deep is regex-stripped (lexbor is quadratic in depth).
 """
 
 from __future__ import annotations
@@ -22,7 +22,12 @@ _BLOCK = _PARAGRAPH | frozenset(
 _CELLS = frozenset({"td", "th"})
 _SPACES = re.compile(r"[ \t\n\r\f\v\xa0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
-_TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^<>]*>")
+_TAG_NAME = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+)
+MAX_NESTING = 5_000  # lexbor's time grows with the square of the nesting depth
 
 
 class _Writer:
@@ -87,7 +92,20 @@ def _walk(root: LexborNode, out: _Writer) -> None:
         stack.extend((child, False) for child in reversed(list(node.iter(include_text=True))))
 
 
+def _too_deep(html: str) -> bool:
+    """Whether the markup nests deeper than MAX_NESTING elements (counted from the tags, in one linear scan)."""
+    depth = 0
+    for match in _TAG_NAME.finditer(html):
+        if match.group(2).lower() in _VOID:
+            continue
+        depth = max(depth - 1, 0) if match.group(1) else depth + 1
+        if depth > MAX_NESTING:
+            return True
+    return False
+
+
 def _fallback(html: str) -> str:
+    """Tags stripped by a (linear) regex: for markup selectolax refuses or would take minutes over."""
     text = unescape(_TAG.sub(" ", html)).replace("\xa0", " ")
     return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
 
@@ -95,6 +113,8 @@ def _fallback(html: str) -> str:
 def html_to_text(html: str) -> str:
     """Plain text of an HTML document or fragment; links keep their text, images and scripts vanish. Never raises."""
     try:
+        if _too_deep(html):
+            return _fallback(html)
         tree = LexborHTMLParser(html)
         root = tree.body or tree.root
         if root is None:
@@ -102,5 +122,5 @@ def html_to_text(html: str) -> str:
         out = _Writer()
         _walk(root, out)
         return out.result()
-    except Exception:  # selectolax refuses the input (e.g. lone surrogates): strip tags with a regex instead
+    except Exception:  # selectolax refuses the input: strip tags with a regex instead
         return _fallback(html)

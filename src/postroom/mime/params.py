@@ -1,17 +1,31 @@
-"""Content-Type / Content-Disposition values and parameters (RFC 2045, RFC 2231 continuations and charsets).
+"""Content-Type / Content-Disposition values and parameters (RFC 2045, RFC 2231), bounded against quadratic parsing.
 
-Uses the standard library's compat32 parameter parser, which is more lenient than policy.default's header registry
-(`filename=my file.pdf` keeps its space); RFC 2231 bytes go through our charset fallbacks.
+Uses the standard library's lenient compat32 parameter parser (`filename=my file.pdf` keeps its space).
 """
 
 from __future__ import annotations
 
+import re
 from email import policy
 from email.message import Message
 from email.utils import unquote
 
 from postroom.mime.charset import decode_text
 from postroom.mime.headers import collapse
+
+MAX_VALUE_LENGTH = 8192
+MAX_PARAMETERS = 200
+_LINE_BREAKS = re.compile(r"[\r\n]+")
+
+
+def bounded(value: str) -> str:
+    """A structure header value cut to MAX_VALUE_LENGTH characters and MAX_PARAMETERS ";"-separated pieces.
+
+    The standard library's parameter splitter is quadratic in the number of pieces; real headers stay far below both
+    limits (an RFC 2231 filename of 255 CJK characters takes about 2.5 KB).
+    """
+    value = _LINE_BREAKS.sub("", value[: MAX_VALUE_LENGTH * 2])[:MAX_VALUE_LENGTH]
+    return value if value.count(";") < MAX_PARAMETERS else ";".join(value.split(";", MAX_PARAMETERS)[:MAX_PARAMETERS])
 
 
 def _param_text(value: str | tuple[str | None, str | None, str]) -> str:
@@ -26,6 +40,7 @@ def parse_params(value: str) -> tuple[str, dict[str, str]]:
 
     `value` is an unfolded header value; parameter values are RFC 2231-decoded but not RFC 2047-decoded.
     """
+    value = bounded(value)
     shell: Message = Message(policy=policy.compat32)
     shell["Content-Type"] = value
     try:

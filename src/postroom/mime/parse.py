@@ -1,14 +1,13 @@
 """parse_message: raw inbound RFC 5322 / MIME bytes to a ParsedMessage, for any input, without ever raising.
 
-Written by hand on the standard library's email package: policy.default first, policy.compat32 when that raises,
-and as a last resort the bytes kept as text under a generated Message-ID.
+Written by hand on the standard library's email package: policy.default, then compat32, then the bytes as text.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from email import message_from_bytes, policy
+from email import message_from_bytes
 from email.message import Message
 from email.policy import Policy
 
@@ -17,6 +16,7 @@ from postroom.mime.charset import clean_text, decode_text
 from postroom.mime.headers import first_by_name, header_items, message_ids, parse_date, raw_values
 from postroom.mime.model import ParsedAttachment, ParsedMessage
 from postroom.mime.parts import collect
+from postroom.mime.policies import COMPAT32, DEFAULT
 
 __all__ = ["PREVIEW_LENGTH", "ParsedAttachment", "ParsedMessage", "parse_message"]
 
@@ -54,7 +54,7 @@ def _sender(msg: Message) -> tuple[str | None, str | None]:
 
 def generate_message_id(fallback_domain: str) -> str:
     """A fresh "<random@domain>" for a message that has no usable Message-ID."""
-    domain = _NOT_DOMAIN.sub("", fallback_domain.strip().lower()) or "localhost"
+    domain = _NOT_DOMAIN.sub("", str(fallback_domain or "").strip().lower()) or "localhost"
     return f"<{secrets.token_hex(16)}@{domain}>"
 
 
@@ -127,6 +127,15 @@ def _last_resort(raw: bytes, fallback_domain: str) -> ParsedMessage:
     )
 
 
+def _as_bytes(raw: object) -> bytes:
+    """The input as bytes, whatever a caller handed over (bytes, bytearray, memoryview, even str)."""
+    if isinstance(raw, str):
+        return raw.encode("utf-8", "surrogateescape")
+    if isinstance(raw, bytes | bytearray | memoryview):
+        return bytes(raw)
+    return b""  # not bytes-like at all: an empty message
+
+
 def _without_header_nuls(data: bytes) -> bytes:
     """NUL bytes removed from the header section: the parser would take a header holding one for the body."""
     if b"\x00" not in data:
@@ -150,8 +159,8 @@ def parse_message(raw: bytes, *, fallback_domain: str) -> ParsedMessage:
     Missing or unparseable Date: None. Anything that cannot be understood ends up as an
     application/octet-stream attachment or as text.
     """
-    data = _without_header_nuls(raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else bytes(raw))
-    for parse_policy in (policy.default, policy.compat32):
+    data = _without_header_nuls(_as_bytes(raw))
+    for parse_policy in (DEFAULT, COMPAT32):
         parsed = _parse_with(data, parse_policy, fallback_domain)
         if parsed is not None:
             return parsed

@@ -1,8 +1,6 @@
 """The MIME tree walk: which parts are the text and HTML bodies and which are attachments (RFC 2046, 2387, 3462).
 
-alternative: the last text/plain and the last text/html rendering win; related: the root (the `start` part, else
-the first) is the body, the rest inline attachments; report and signed: the first part is the body, the rest
-attachments; mixed and anything else: bodies in order. A part that cannot be understood becomes an attachment.
+Written by hand on the standard library's email package; the rules per multipart subtype are in `_multipart`.
 """
 
 from __future__ import annotations
@@ -94,7 +92,7 @@ def _flattened(part: Message) -> Body:
         elif ctype.startswith("multipart/"):
             body.texts.append(part_text(current, "text/plain"))
         else:
-            body.extend(collect(current, 0) if ctype.startswith("message/") else _leaf(current, ctype))
+            body.extend(collect(current))  # a leaf or message/*: no recursion below it
     return body
 
 
@@ -108,6 +106,10 @@ def _leaf(part: Message, ctype: str) -> Body:
 
 
 def _multipart(part: Message, subtype: str, children: list[Message], depth: int) -> Body:
+    """alternative: the last text/plain and the last text/html rendering win; related: the root (the `start` part,
+    else the first) is the body, the rest inline attachments; report (RFC 3462) and signed: the first part is the
+    body, the rest attachments; encrypted: all attachments; mixed and anything else: everything in order.
+    """
     if not children:
         return Body()
     if subtype == "alternative":

@@ -1,7 +1,6 @@
 """One MIME part at a time: its type, names and ids, decoded bytes, text, and the attachment it becomes.
 
-Written by hand on the standard library's email package (`get_payload(decode=True)` undoes base64 / QP; the
-compat32 generator gives back the bytes of enclosed message/* and multipart parts).
+Written by hand on the standard library's email package (`get_payload(decode=True)`, the compat32 generator).
 """
 
 from __future__ import annotations
