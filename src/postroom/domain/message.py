@@ -70,7 +70,8 @@ class Thread:
     attachments: list[Attachment] = field(default_factory=list)
 
 
-def _unique(values: list[str]) -> list[str]:
+def unique(values: list[str]) -> list[str]:
+    """Non-empty values, first occurrence kept, in order."""
     return list(dict.fromkeys(value for value in values if value))
 
 
@@ -83,9 +84,9 @@ def summarize(thread: Thread, messages: list[Message]) -> None:
     thread.timestamp = last.timestamp
     thread.received_timestamp = max(received) if received else None
     thread.sent_timestamp = max(sent) if sent else None
-    thread.senders = _unique([m.from_ for m in ordered])
-    thread.recipients = _unique([address for m in ordered for address in (*m.to, *m.cc)])
-    thread.labels = _unique([label for m in ordered for label in m.labels])
+    thread.senders = unique([m.from_ for m in ordered])
+    thread.recipients = unique([address for m in ordered for address in (*m.to, *m.cc)])
+    thread.labels = unique([label for m in ordered for label in m.labels])
     thread.subject = next((m.subject for m in ordered if m.subject), None)
     thread.preview = last.preview
     thread.last_message_id = last.message_id

@@ -13,7 +13,7 @@ from postroom.domain.clock import utcnow
 from postroom.domain.events import MESSAGE_RECEIVED, OutboxEvent
 from postroom.domain.ids import new_id
 from postroom.domain.inbox import Inbox, InboxStatus
-from postroom.domain.message import Attachment, Message, Thread
+from postroom.domain.message import Attachment, Message, Thread, unique
 from postroom.errors import Conflict, Forbidden, NotFound
 from postroom.mime.extract import extract_html, extract_text
 from postroom.mime.parse import ParsedMessage, parse_message
@@ -34,10 +34,6 @@ def inbox_address(recipient: str) -> str:
     if not at or not local or not domain:
         raise NotFound("No such mailbox")
     return f"{local.split('+', 1)[0]}@{domain}"
-
-
-def _unique(values: list[str]) -> list[str]:
-    return list(dict.fromkeys(value for value in values if value))
 
 
 class ReceiveService:
@@ -61,7 +57,7 @@ class ReceiveService:
         """Store the message once in each inbox; returns the stored row ids (a duplicate Message-ID is skipped)."""
         parsed = parse_message(delivery.raw, fallback_domain=self._domain)
         stored = []
-        for inbox_id in _unique(delivery.inbox_ids):
+        for inbox_id in unique(delivery.inbox_ids):
             row_id = self._deliver_one(inbox_id, parsed, delivery)
             if row_id is not None:
                 stored.append(row_id)
@@ -148,8 +144,8 @@ class ReceiveService:
 
     @staticmethod
     def _store(uow: UnitOfWork, message: Message, parsed: ParsedMessage) -> None:
-        referenced = _unique([*parsed.references, parsed.in_reply_to or ""])
-        keys = _unique([message.message_id, *referenced])
+        referenced = unique([*parsed.references, parsed.in_reply_to or ""])
+        keys = unique([message.message_id, *referenced])
         thread_id = uow.mail.thread_for_keys(message.inbox_id, keys)
         thread = uow.mail.lock_thread(thread_id) if thread_id else None
         if thread is None:
@@ -178,9 +174,9 @@ class ReceiveService:
         uow.mail.add_thread_keys(message.inbox_id, keys, thread.thread_id)
         thread.timestamp = max(thread.timestamp, message.timestamp)
         thread.received_timestamp = max(filter(None, [thread.received_timestamp, message.timestamp]))
-        thread.senders = _unique([*thread.senders, message.from_])
-        thread.recipients = _unique([*thread.recipients, *message.to, *message.cc])
-        thread.labels = _unique([*thread.labels, *message.labels])
+        thread.senders = unique([*thread.senders, message.from_])
+        thread.recipients = unique([*thread.recipients, *message.to, *message.cc])
+        thread.labels = unique([*thread.labels, *message.labels])
         thread.subject = thread.subject or message.subject
         thread.preview = message.preview
         thread.last_message_id = message.message_id

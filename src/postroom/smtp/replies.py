@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from postroom.errors import Forbidden, InvalidInput, NotFound, PostroomError, TooLarge
+from postroom.errors import Forbidden, InvalidInput, NotFound, TooLarge
 
 ACCEPTED = "250 2.0.0 Message accepted for delivery"
 RECIPIENT_OK = "250 2.1.5 Recipient ok"
@@ -25,6 +25,4 @@ def reply_for(error: BaseException) -> str:
         return TOO_BIG
     if isinstance(error, InvalidInput):
         return "501 5.5.4 Invalid address"
-    if isinstance(error, PostroomError):
-        return TRY_AGAIN
     return TRY_AGAIN
