@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Connection, Insert, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Insert, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.selectable import Select
@@ -20,6 +20,12 @@ from postroom.storage.tables import attachments, message_labels, messages, outbo
 
 _THREAD_COLUMNS = [column.name for column in threads.c]
 _MESSAGE_COLUMNS = [column.name for column in messages.c]
+# One constant statement, so every thread update reuses the compiled SQL.
+_UPDATE_THREAD = (
+    update(threads)
+    .where(threads.c.thread_id == bindparam("new_thread_id"))
+    .values({name: bindparam(f"new_{name}") for name in _THREAD_COLUMNS if name != "thread_id"})
+)
 
 
 def _attachment(row: RowMapping) -> Attachment:
@@ -75,14 +81,13 @@ class SqlMailRepository:
         return self._thread(row) if row else None
 
     def add_thread(self, thread: Thread) -> None:
-        write_checked(self._c, insert(threads).values(**{name: getattr(thread, name) for name in _THREAD_COLUMNS}))
+        write_checked(self._c, insert(threads), {name: getattr(thread, name) for name in _THREAD_COLUMNS})
 
     def update_thread(self, thread: Thread) -> None:
-        values = {name: getattr(thread, name) for name in _THREAD_COLUMNS if name != "thread_id"}
-        self._c.execute(update(threads).where(threads.c.thread_id == thread.thread_id).values(**values))
+        self._c.execute(_UPDATE_THREAD, {f"new_{name}": getattr(thread, name) for name in _THREAD_COLUMNS})
 
     def add_message(self, message: Message) -> None:
-        write_checked(self._c, insert(messages).values(**{name: getattr(message, name) for name in _MESSAGE_COLUMNS}))
+        write_checked(self._c, insert(messages), {name: getattr(message, name) for name in _MESSAGE_COLUMNS})
         recipients = [*message.to, *message.cc, *message.bcc]
         index_message(self._c, message.row_id, message.subject, message.from_, recipients, message.text, message.html)
         if message.labels:
@@ -208,4 +213,4 @@ class SqlOutboxRepository:
         self._c = connection
 
     def add(self, event: OutboxEvent) -> None:
-        self._c.execute(insert(outbox).values(**vars(event)))
+        self._c.execute(insert(outbox), vars(event))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
@@ -18,10 +19,19 @@ from postroom.storage.keyset import seek
 from postroom.storage.tables import api_keys, inboxes, organizations, pods, server_secrets
 
 
-def write_checked(connection: Connection, statement: Executable, conflict_code: str = "already_exists") -> None:
-    """Run a write; a broken uniqueness or reference rule becomes a Conflict the services understand."""
+def write_checked(
+    connection: Connection,
+    statement: Executable,
+    parameters: dict[str, Any] | None = None,
+    conflict_code: str = "already_exists",
+) -> None:
+    """Run a write; a broken uniqueness or reference rule becomes a Conflict the services understand.
+
+    Values go in as ``parameters`` of a constant statement, so SQLAlchemy's compiled-statement cache is hit instead of
+    building a new statement (and cache key) for every row.
+    """
     try:
-        connection.execute(statement)
+        connection.execute(statement, parameters)
     except IntegrityError as error:
         raise Conflict("The change conflicts with existing data", code=conflict_code) from error
 
@@ -44,7 +54,7 @@ class SqlSecretRepository:
         return bytes(value) if value is not None else None
 
     def add(self, name: str, value: bytes) -> None:
-        write_checked(self._c, insert(server_secrets).values(name=name, value=value))
+        write_checked(self._c, insert(server_secrets), {"name": name, "value": value})
 
 
 class SqlOrganizationRepository:
@@ -65,7 +75,7 @@ class SqlOrganizationRepository:
         return self._entity(row) if row else None
 
     def add(self, organization: Organization) -> None:
-        write_checked(self._c, insert(organizations).values(**vars(organization)))
+        write_checked(self._c, insert(organizations), vars(organization))
 
 
 class SqlPodRepository:
@@ -95,10 +105,10 @@ class SqlPodRepository:
         return pod
 
     def add(self, pod: Pod) -> None:
-        write_checked(self._c, insert(pods).values(**vars(pod)))
+        write_checked(self._c, insert(pods), vars(pod))
 
     def delete(self, pod_id: str) -> None:
-        write_checked(self._c, delete(pods).where(pods.c.pod_id == pod_id), "cannot_delete")
+        write_checked(self._c, delete(pods).where(pods.c.pod_id == pod_id), conflict_code="cannot_delete")
 
     def has_inboxes(self, pod_id: str) -> bool:
         return (
@@ -150,7 +160,7 @@ class SqlInboxRepository:
         return self._entity(row) if row else None
 
     def add(self, inbox: Inbox) -> None:
-        write_checked(self._c, insert(inboxes).values(**self._row(inbox)))
+        write_checked(self._c, insert(inboxes), self._row(inbox))
 
     def update(self, inbox: Inbox) -> None:
         self._c.execute(update(inboxes).where(inboxes.c.inbox_id == inbox.inbox_id).values(**self._row(inbox)))
@@ -229,7 +239,7 @@ class SqlApiKeyRepository:
         return self._one(api_keys.c.secret_hash == secret_hash)
 
     def add(self, key: ApiKey) -> None:
-        write_checked(self._c, insert(api_keys).values(**vars(key)))
+        write_checked(self._c, insert(api_keys), vars(key))
 
     def update(self, key: ApiKey) -> None:
         values = {"name": key.name, "permissions": key.permissions, "updated_at": key.updated_at}
