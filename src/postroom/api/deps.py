@@ -10,6 +10,7 @@ from fastapi import Depends, Query, Request
 from postroom.api.ratelimit import RateLimiter
 from postroom.api.rawpath import segment
 from postroom.domain.access import Principal
+from postroom.domain.text import storable
 from postroom.errors import InvalidInput
 from postroom.services.container import Services
 from postroom.services.paging import ListParams
@@ -91,6 +92,8 @@ def list_query(request: Request, name: str) -> list[str] | None:
             result.extend(parsed)
         else:
             result.append(value)
+    if not all(storable(value) for value in result):
+        raise InvalidInput(f"{name} contains a NUL character or an unpaired surrogate", field=name)
     return result
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote
 
+from postroom.domain.text import storable
+from postroom.errors import NotFound
+
 _SAFE = "@+=<>:!$&'()*,;~-._"
 
 
@@ -40,5 +43,11 @@ def canonical_path(raw_path: bytes) -> str:
 
 
 def segment(value: str) -> str:
-    """Decode one path segment taken from a route matched against :func:`canonical_path`."""
-    return unquote(value)
+    """Decode one path segment taken from a route matched against :func:`canonical_path`.
+
+    An id no database could hold (a NUL, an unpaired surrogate) names nothing, so it is simply not found.
+    """
+    decoded = unquote(value)
+    if not storable(decoded):
+        raise NotFound("Not found")
+    return decoded

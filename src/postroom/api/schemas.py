@@ -9,13 +9,41 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, StrictBool, StrictStr
 
 from postroom.domain.access import ApiKey, Pod
 from postroom.domain.inbox import Inbox
+from postroom.domain.text import storable
 from postroom.services.access import Identity, OrganizationView
 
 
+def _unstorable_path(value: object, path: str = "") -> str | None:
+    if isinstance(value, str):
+        return None if storable(value) else path
+    if isinstance(value, dict):
+        items: list[tuple[str, object]] = [(str(key), key) for key in value] + [
+            (str(key), item) for key, item in value.items()
+        ]
+    elif isinstance(value, list):
+        items = [(str(index), item) for index, item in enumerate(value)]
+    else:
+        return None
+    for name, item in items:
+        found = _unstorable_path(item, f"{path}.{name}" if path else name)
+        if found is not None:
+            return found
+    return None
+
+
 class RequestBody(BaseModel):
-    """Request bodies reject unknown fields and values of the wrong JSON type instead of guessing."""
+    """Request bodies reject unknown fields, values of the wrong JSON type, and text no database can store."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable_text(cls, value: object) -> object:
+        where = _unstorable_path(value)
+        if where is not None:
+            inside = f" (at {where})" if where else ""
+            raise ValueError(f"text must not contain a NUL character or an unpaired surrogate{inside}")
+        return value
 
 
 def _utc(value: datetime | None) -> datetime | None:

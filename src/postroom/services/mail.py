@@ -74,7 +74,8 @@ def hidden_for(principal: Principal, included: frozenset[str]) -> frozenset[str]
     )
 
 
-def _forbidden_labels(principal: Principal) -> frozenset[str]:
+def forbidden_labels(principal: Principal) -> frozenset[str]:
+    """Labels whose mail the key may never read, whatever it asks for."""
     return frozenset(label for label, permission in HIDDEN.items() if not principal.may(permission))
 
 
@@ -116,15 +117,21 @@ class MailService:
     def _scope(self, uow: UnitOfWork, principal: Principal, route: MailRoute) -> InboxScope:
         return scope_of(uow, principal, route)
 
-    def _message(self, uow: UnitOfWork, principal: Principal, inbox_id: str, message_id: str) -> Message:
+    def _message(
+        self, uow: UnitOfWork, principal: Principal, inbox_id: str, message_id: str, *, lock: bool = False
+    ) -> Message:
         inbox = visible_inbox(uow, principal, inbox_id)
-        message = uow.mail.get_message(inbox.inbox_id, message_id)
-        if message is None or _forbidden_labels(principal) & set(message.labels):
+        message = uow.mail.get_message(inbox.inbox_id, message_id, lock=lock)
+        if message is None or forbidden_labels(principal) & set(message.labels):
             raise NotFound("Message not found")
         return message
 
-    def _thread(self, uow: UnitOfWork, principal: Principal, route: MailRoute, thread_id: str) -> Thread:
+    def _thread(
+        self, uow: UnitOfWork, principal: Principal, route: MailRoute, thread_id: str, *, lock: bool = False
+    ) -> Thread:
         scope = self._scope(uow, principal, route)
+        if lock and uow.mail.lock_thread(thread_id) is None:  # serialises label changes on one thread
+            raise NotFound("Thread not found")
         thread = uow.mail.get_thread(thread_id)
         if (
             thread is None
@@ -174,7 +181,7 @@ class MailService:
         require(principal, "message_update")
         change = _check_label_change(principal, change)
         with self._uow(write=True) as uow:
-            message = self._message(uow, principal, inbox_id, message_id)
+            message = self._message(uow, principal, inbox_id, message_id, lock=True)
             if _apply(message, change, utcnow()):
                 uow.mail.set_labels(message)
                 uow.mail.refresh_thread(message.thread_id)
@@ -196,7 +203,7 @@ class MailService:
             threads = set()
             for message_id in message_ids:
                 try:
-                    message = self._message(uow, principal, inbox_id, message_id)
+                    message = self._message(uow, principal, inbox_id, message_id, lock=True)
                 except NotFound:
                     continue
                 if _apply(message, change, now):
@@ -211,7 +218,7 @@ class MailService:
     def delete_message(self, principal: Principal, inbox_id: str, message_id: str) -> None:
         require(principal, "message_delete")
         with self._uow(write=True) as uow:
-            message = self._message(uow, principal, inbox_id, message_id)
+            message = self._message(uow, principal, inbox_id, message_id, lock=True)
             uow.mail.delete_message(message.row_id)
             uow.mail.refresh_thread(message.thread_id)
             uow.commit()
@@ -243,16 +250,16 @@ class MailService:
                 lambda request: uow.mail.list_threads(scope, mail_filter, request),
                 lambda thread: (thread.timestamp.isoformat(), thread.thread_id),
             )
-            return replace(page, items=[_as_seen(uow, thread, mail_filter.hidden_labels) for thread in page.items])
+            return replace(page, items=seen_threads(uow, page.items, mail_filter.hidden_labels))
 
     def get_thread(
         self, principal: Principal, route: MailRoute, thread_id: str, params: ListParams
     ) -> tuple[Thread, Page[Message]]:
         """The thread and one page of its messages: the first page holds the newest, each page oldest first."""
         require(principal, "message_read")
-        hidden = MailFilter(hidden_labels=_forbidden_labels(principal))
+        hidden = MailFilter(hidden_labels=forbidden_labels(principal))
         with self._uow() as uow:
-            thread = _as_seen(uow, self._thread(uow, principal, route, thread_id), hidden.hidden_labels)
+            thread = as_seen(uow, self._thread(uow, principal, route, thread_id), hidden.hidden_labels)
             page = paginate(
                 self._tokens,
                 f"threads.get:{thread.thread_id}",
@@ -268,10 +275,10 @@ class MailService:
     def update_thread(self, principal: Principal, route: MailRoute, thread_id: str, change: LabelChange) -> Thread:
         require(principal, "message_update")
         change = _check_label_change(principal, change)
-        forbidden = _forbidden_labels(principal)
+        forbidden = forbidden_labels(principal)
         now = utcnow()
         with self._uow(write=True) as uow:
-            thread = self._thread(uow, principal, route, thread_id)
+            thread = as_seen(uow, self._thread(uow, principal, route, thread_id, lock=True), forbidden)
             if thread.message_count >= MAX_THREAD_LABEL_MESSAGES:
                 raise Unprocessable(f"Threads with {MAX_THREAD_LABEL_MESSAGES} or more messages cannot be relabelled")
             for message in uow.mail.thread_messages(thread.thread_id):
@@ -281,15 +288,19 @@ class MailService:
             uow.commit()
             refreshed = uow.mail.get_thread(thread.thread_id)
             assert refreshed is not None
-            return _as_seen(uow, refreshed, forbidden)
+            return as_seen(uow, refreshed, forbidden)
 
     def delete_thread(self, principal: Principal, route: MailRoute, thread_id: str) -> None:
         require(principal, "message_delete")
+        forbidden = forbidden_labels(principal)
         with self._uow(write=True) as uow:
-            thread = self._thread(uow, principal, route, thread_id)
-            prefixes = [m.raw_blob_key.rsplit("/", 1)[0] for m in uow.mail.thread_messages(thread.thread_id)]
-            uow.mail.delete_thread(thread.thread_id)
+            thread = as_seen(uow, self._thread(uow, principal, route, thread_id), forbidden)
+            doomed = [m for m in uow.mail.thread_messages(thread.thread_id) if not forbidden & set(m.labels)]
+            for message in doomed:
+                uow.mail.delete_message(message.row_id)
+            uow.mail.refresh_thread(thread.thread_id)
             uow.commit()
+        prefixes = [m.raw_blob_key.rsplit("/", 1)[0] for m in doomed]
         for prefix in prefixes:
             self._blobs.delete_prefix(prefix)
 
@@ -298,7 +309,7 @@ class MailService:
     ) -> DownloadLink:
         require(principal, "message_read")
         with self._uow() as uow:
-            thread = _as_seen(uow, self._thread(uow, principal, route, thread_id), _forbidden_labels(principal))
+            thread = as_seen(uow, self._thread(uow, principal, route, thread_id), forbidden_labels(principal))
         return self._link(_attachment_of(thread.attachments, attachment_id))
 
     # -- downloads --------------------------------------------------------------------------------------------
@@ -316,18 +327,32 @@ class MailService:
         size = self._blobs.size(grant.blob_key)
         if size is None:
             raise NotFound("The file no longer exists")
-        return grant, size, self._blobs.open(grant.blob_key)
+        try:
+            return grant, size, self._blobs.open(grant.blob_key)
+        except KeyError as error:  # deleted since we looked
+            raise NotFound("The file no longer exists") from error
 
 
-def _as_seen(uow: UnitOfWork, thread: Thread, hidden: frozenset[str]) -> Thread:
+def as_seen(uow: UnitOfWork, thread: Thread, hidden: frozenset[str]) -> Thread:
     """The thread as a caller who cannot see ``hidden`` labels sees it: its summary over visible messages only."""
     if not hidden & set(thread.labels):
         return thread
     visible = [m for m in uow.mail.thread_messages(thread.thread_id) if not hidden & set(m.labels)]
     if not visible:
-        return thread
+        raise NotFound("Thread not found")
     seen = replace(thread, attachments=[a for m in visible for a in m.attachments])
     summarize(seen, visible)
+    return seen
+
+
+def seen_threads(uow: UnitOfWork, threads: list[Thread], hidden: frozenset[str]) -> list[Thread]:
+    """Each thread as :func:`as_seen` shows it, leaving out any that turned wholly hidden meanwhile."""
+    seen = []
+    for thread in threads:
+        try:
+            seen.append(as_seen(uow, thread, hidden))
+        except NotFound:
+            continue
     return seen
 
 

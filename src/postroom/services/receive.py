@@ -6,7 +6,8 @@ are then committed in one transaction. Only after that commit may a transport ac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 
 from postroom.domain import labels
 from postroom.domain.clock import utcnow
@@ -56,6 +57,10 @@ class ReceiveService:
     def deliver(self, delivery: Delivery) -> list[str]:
         """Store the message once in each inbox; returns the stored row ids (a duplicate Message-ID is skipped)."""
         parsed = parse_message(delivery.raw, fallback_domain=self._domain)
+        if parsed.message_id_generated:
+            # Derived from the bytes, so a sender's retry of the same message is recognised as a duplicate.
+            digest = hashlib.sha256(delivery.raw).hexdigest()[:32]
+            parsed = replace(parsed, message_id=f"<{digest}@{self._domain}>")
         stored = []
         for inbox_id in unique(delivery.inbox_ids):
             row_id = self._deliver_one(inbox_id, parsed, delivery)

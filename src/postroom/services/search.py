@@ -17,7 +17,7 @@ from postroom.domain.search import MAX_QUERY_CHARS, MIN_QUERY_CHARS, MailSearch
 from postroom.errors import InvalidInput
 from postroom.mime.html import html_to_text
 from postroom.services.access import require
-from postroom.services.mail import HIDDEN, MailRoute, scope_of
+from postroom.services.mail import HIDDEN, MailRoute, scope_of, seen_threads
 from postroom.services.paging import ListParams, Page, paginate
 from postroom.services.ports import UnitOfWorkFactory
 from postroom.services.scopes import visible_inbox
@@ -164,5 +164,14 @@ class SearchService:
                 lambda request: uow.mail.search_threads(scope, search, request),
                 lambda hit: (hit.rank, hit.thread.timestamp.isoformat(), hit.thread.thread_id),
             )
-        items = [ThreadResult(hit.thread, highlights(hit.best, search)) for hit in page.items]
+            # Summaries as a reader who sees no spam, blocked, unauthenticated or trash mail (search never shows it).
+            seen = {
+                thread.thread_id: thread
+                for thread in seen_threads(uow, [hit.thread for hit in page.items], frozenset(HIDDEN))
+            }
+        items = [
+            ThreadResult(seen[hit.thread.thread_id], highlights(hit.best, search))
+            for hit in page.items
+            if hit.thread.thread_id in seen
+        ]
         return Page(items, page.limit, page.next_page_token)

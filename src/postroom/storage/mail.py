@@ -200,8 +200,9 @@ class SqlMailRepository:
         summarize(thread, remaining)
         self.update_thread(thread)
 
-    def get_message(self, inbox_id: str, message_id: str) -> Message | None:
-        found = self._messages((messages.c.inbox_id == inbox_id) & (messages.c.message_id == message_id))
+    def get_message(self, inbox_id: str, message_id: str, *, lock: bool = False) -> Message | None:
+        query = select(messages).where(messages.c.inbox_id == inbox_id, messages.c.message_id == message_id)
+        found = self._load(query.with_for_update() if lock else query)
         return found[0] if found else None
 
     def thread_messages(self, thread_id: str) -> list[Message]:

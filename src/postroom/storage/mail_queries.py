@@ -24,6 +24,10 @@ def _message_hidden(hidden: frozenset[str]) -> ColumnElement[bool]:
     return exists().where(message_labels.c.row_id == messages.c.row_id, message_labels.c.label.in_(sorted(hidden)))
 
 
+def _to_cc_bcc(value: str) -> ColumnElement[bool]:
+    return contains(messages.c.to, value) | contains(messages.c.cc, value) | contains(messages.c.bcc, value)
+
+
 def message_conditions(mail_filter: MailFilter) -> list[ColumnElement[bool]]:
     conditions = [_message_has_label(label) for label in mail_filter.labels]
     if mail_filter.hidden_labels:
@@ -33,10 +37,7 @@ def message_conditions(mail_filter: MailFilter) -> list[ColumnElement[bool]]:
     if mail_filter.before is not None:
         conditions.append(messages.c.timestamp < mail_filter.before)
     conditions += [contains(messages.c.from_, value) for value in mail_filter.senders]
-    for value in mail_filter.recipients:
-        conditions.append(
-            contains(messages.c.to, value) | contains(messages.c.cc, value) | contains(messages.c.bcc, value)
-        )
+    conditions += [_to_cc_bcc(value) for value in mail_filter.recipients]
     conditions += [contains(messages.c.subject, value) for value in mail_filter.subject]
     return conditions
 
@@ -60,17 +61,21 @@ def _thread_has(condition: ColumnElement[bool]) -> ColumnElement[bool]:
 
 
 def thread_conditions(mail_filter: MailFilter) -> list[ColumnElement[bool]]:
-    """A thread shows when one of its visible messages carries each wanted label; it hides when all are hidden."""
-    conditions = [_thread_has(_message_has_label(label)) for label in mail_filter.labels]
-    if mail_filter.hidden_labels:
-        conditions.append(_thread_has(not_(_message_hidden(mail_filter.hidden_labels))))
+    """Each content condition must hold for a message of the thread the caller may see.
+
+    So hidden mail (spam, trash, ...) can neither make a thread match nor be probed through these filters.
+    """
+    visible = [not_(_message_hidden(mail_filter.hidden_labels))] if mail_filter.hidden_labels else []
+    conditions = [_thread_has(and_(*visible, _message_has_label(label))) for label in mail_filter.labels]
+    conditions += [_thread_has(and_(*visible, contains(messages.c.from_, value))) for value in mail_filter.senders]
+    conditions += [_thread_has(and_(*visible, _to_cc_bcc(value))) for value in mail_filter.recipients]
+    conditions += [_thread_has(and_(*visible, contains(messages.c.subject, value))) for value in mail_filter.subject]
+    if visible:
+        conditions.append(_thread_has(and_(*visible)))
     if mail_filter.after is not None:
         conditions.append(threads.c.timestamp >= mail_filter.after)
     if mail_filter.before is not None:
         conditions.append(threads.c.timestamp < mail_filter.before)
-    conditions += [contains(threads.c.senders, value) for value in mail_filter.senders]
-    conditions += [contains(threads.c.recipients, value) for value in mail_filter.recipients]
-    conditions += [contains(threads.c.subject, value) for value in mail_filter.subject]
     return conditions
 
 

@@ -27,9 +27,18 @@ class SqlUnitOfWork:
     def __enter__(self) -> SqlUnitOfWork:
         if self._writer_lock is not None:
             self._writer_lock.acquire()
-        self._connection = self._engine.connect()
-        self._connection.info[WRITE_FLAG] = self._write
-        self._transaction = self._connection.begin()
+        try:
+            self._connection = self._engine.connect()
+        except BaseException:
+            self._release()
+            raise
+        try:
+            self._connection.info[WRITE_FLAG] = self._write
+            self._transaction = self._connection.begin()
+        except BaseException:  # e.g. "database is locked" after the busy timeout: __exit__ will not run
+            self._connection.close()
+            self._release()
+            raise
         self.organizations = SqlOrganizationRepository(self._connection)
         self.pods = SqlPodRepository(self._connection)
         self.inboxes = SqlInboxRepository(self._connection)
@@ -50,8 +59,11 @@ class SqlUnitOfWork:
                 self._connection.rollback()
         finally:
             self._connection.close()
-            if self._writer_lock is not None:
-                self._writer_lock.release()
+            self._release()
+
+    def _release(self) -> None:
+        if self._writer_lock is not None:
+            self._writer_lock.release()
 
 
 class SqlUnitOfWorkFactory:
