@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
 from postroom.api.deps import Caller, list_query
+from postroom.domain.access import Principal
 from postroom.domain.labels import normalize_labels
 from postroom.domain.listing import MailFilter
 from postroom.services.mail import hidden_for
@@ -21,58 +23,50 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _included(spam: bool, blocked: bool, unauthenticated: bool, trash: bool) -> frozenset[str]:
-    flags = {"spam": spam, "blocked": blocked, "unauthenticated": unauthenticated, "trash": trash}
-    return frozenset(label for label, wanted in flags.items() if wanted)
+@dataclass(frozen=True)
+class _Window:
+    before: datetime | None
+    after: datetime | None
+    included: frozenset[str]
 
 
-def _filter(
-    request: Request,
-    caller: Caller,
-    before: datetime | None,
-    after: datetime | None,
-    included: frozenset[str],
-    senders: str,
-    recipients: str,
-) -> MailFilter:
+async def _window(
+    before: Annotated[datetime | None, Query()] = None,
+    after: Annotated[datetime | None, Query()] = None,
+    include_spam: Annotated[bool, Query()] = False,
+    include_blocked: Annotated[bool, Query()] = False,
+    include_unauthenticated: Annotated[bool, Query()] = False,
+    include_trash: Annotated[bool, Query()] = False,
+) -> _Window:
+    flags = {"spam": include_spam, "blocked": include_blocked, "unauthenticated": include_unauthenticated}
+    flags["trash"] = include_trash
+    included = frozenset(label for label, wanted in flags.items() if wanted)
+    return _Window(_utc(before), _utc(after), included)
+
+
+Window = Annotated[_Window, Depends(_window)]
+
+
+def _filter(request: Request, caller: Principal, window: _Window, senders: str, recipients: str) -> MailFilter:
     wanted = list_query(request, "labels")
     return MailFilter(
         labels=tuple(normalize_labels(wanted)) if wanted else (),
-        before=_utc(before),
-        after=_utc(after),
-        hidden_labels=hidden_for(caller, included),
+        before=window.before,
+        after=window.after,
+        hidden_labels=hidden_for(caller, window.included),
         senders=tuple(list_query(request, senders) or ()),
         recipients=tuple(list_query(request, recipients) or ()),
         subject=tuple(list_query(request, "subject") or ()),
     )
 
 
-def message_filter(
-    request: Request,
-    caller: Caller,
-    before: Annotated[datetime | None, Query()] = None,
-    after: Annotated[datetime | None, Query()] = None,
-    include_spam: Annotated[bool, Query()] = False,
-    include_blocked: Annotated[bool, Query()] = False,
-    include_unauthenticated: Annotated[bool, Query()] = False,
-    include_trash: Annotated[bool, Query()] = False,
-) -> MailFilter:
-    included = _included(include_spam, include_blocked, include_unauthenticated, include_trash)
-    return _filter(request, caller, before, after, included, "from", "to")
+def message_filter(request: Request, caller: Caller, window: Window) -> MailFilter:
+    """Messages filter senders with ``from`` and recipients (to, cc, bcc) with ``to``."""
+    return _filter(request, caller, window, "from", "to")
 
 
-def thread_filter(
-    request: Request,
-    caller: Caller,
-    before: Annotated[datetime | None, Query()] = None,
-    after: Annotated[datetime | None, Query()] = None,
-    include_spam: Annotated[bool, Query()] = False,
-    include_blocked: Annotated[bool, Query()] = False,
-    include_unauthenticated: Annotated[bool, Query()] = False,
-    include_trash: Annotated[bool, Query()] = False,
-) -> MailFilter:
-    included = _included(include_spam, include_blocked, include_unauthenticated, include_trash)
-    return _filter(request, caller, before, after, included, "senders", "recipients")
+def thread_filter(request: Request, caller: Caller, window: Window) -> MailFilter:
+    return _filter(request, caller, window, "senders", "recipients")
 
 
 MessageFilter = Annotated[MailFilter, Depends(message_filter)]

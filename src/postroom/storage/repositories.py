@@ -14,6 +14,7 @@ from postroom.domain.access import ApiKey, Organization, Pod
 from postroom.domain.inbox import Inbox, InboxStatus
 from postroom.domain.listing import InboxScope, KeyScope, SearchHit
 from postroom.domain.pagination import PageRequest
+from postroom.domain.text import storable
 from postroom.errors import Conflict
 from postroom.storage.keyset import seek
 from postroom.storage.tables import api_keys, inboxes, organizations, pods, server_secrets
@@ -34,11 +35,6 @@ def write_checked(
         connection.execute(statement, parameters)
     except IntegrityError as error:
         raise Conflict("The change conflicts with existing data", code=conflict_code) from error
-
-
-def _storable(text: str) -> bool:
-    """PostgreSQL text cannot hold NUL, so an id or search term with one matches nothing instead of failing."""
-    return "\x00" not in text
 
 
 def _escape_like(term: str) -> str:
@@ -91,7 +87,7 @@ class SqlPodRepository:
         return self._entity(row) if row else None
 
     def get(self, organization_id: str, pod_id: str) -> Pod | None:
-        if not _storable(pod_id):
+        if not storable(pod_id):
             return None
         return self._one(pods.c.organization_id == organization_id, pods.c.pod_id == pod_id)
 
@@ -149,7 +145,7 @@ class SqlInboxRepository:
         return conditions
 
     def get(self, inbox_id: str) -> Inbox | None:
-        if not _storable(inbox_id):
+        if not storable(inbox_id):
             return None
         row = self._c.execute(select(inboxes).where(inboxes.c.inbox_id == inbox_id)).mappings().first()
         return self._entity(row) if row else None
@@ -178,7 +174,7 @@ class SqlInboxRepository:
 
     def search_page(self, scope: InboxScope, terms: list[str], page: PageRequest) -> list[SearchHit]:
         """Every term must start a word of the address or display name; rank 0 exact, 1 address prefix, 2 rest."""
-        if not all(_storable(term) for term in terms):
+        if not all(storable(term) for term in terms):
             return []
         address = inboxes.c.inbox_id
         name = func.lower(func.coalesce(inboxes.c.display_name, ""))
@@ -231,7 +227,7 @@ class SqlApiKeyRepository:
         return self._entity(row) if row else None
 
     def get(self, api_key_id: str) -> ApiKey | None:
-        if not _storable(api_key_id):
+        if not storable(api_key_id):
             return None
         return self._one(api_keys.c.api_key_id == api_key_id)
 
