@@ -7,13 +7,13 @@ from sqlalchemy.sql.selectable import Select
 
 from postroom.domain.listing import InboxScope, MailFilter
 from postroom.domain.pagination import PageRequest
+from postroom.storage.conditions import escape_like, in_scope
 from postroom.storage.keyset import seek
 from postroom.storage.tables import message_labels, messages, threads
 
 
 def contains(column: ColumnElement[object], needle: str) -> ColumnElement[bool]:
-    escaped = needle.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return func.lower(cast(column, String)).like(f"%{escaped}%", escape="\\")
+    return func.lower(cast(column, String)).like(f"%{escape_like(needle.lower())}%", escape="\\")
 
 
 def _message_has_label(label: str) -> ColumnElement[bool]:
@@ -47,15 +47,6 @@ def messages_page(inbox_id: str, mail_filter: MailFilter, page: PageRequest) -> 
     return seek(query, page, messages.c.timestamp, messages.c.row_id)
 
 
-def _thread_scope(scope: InboxScope) -> list[ColumnElement[bool]]:
-    conditions = [threads.c.organization_id == scope.organization_id]
-    if scope.pod_id is not None:
-        conditions.append(threads.c.pod_id == scope.pod_id)
-    if scope.inbox_id is not None:
-        conditions.append(threads.c.inbox_id == scope.inbox_id)
-    return conditions
-
-
 def _thread_has(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     return exists().where(messages.c.thread_id == threads.c.thread_id, condition)
 
@@ -80,5 +71,5 @@ def thread_conditions(mail_filter: MailFilter) -> list[ColumnElement[bool]]:
 
 
 def threads_page(scope: InboxScope, mail_filter: MailFilter, page: PageRequest) -> Select[tuple[object, ...]]:
-    query = select(threads).where(and_(*_thread_scope(scope), *thread_conditions(mail_filter)))
+    query = select(threads).where(and_(*in_scope(threads, scope), *thread_conditions(mail_filter)))
     return seek(query, page, threads.c.timestamp, threads.c.thread_id)

@@ -31,6 +31,7 @@ from postroom.domain.listing import InboxScope, MailFilter
 from postroom.domain.pagination import PageRequest
 from postroom.domain.search import RANK_RECIPIENTS, RANK_SENDER, RANK_SUBJECT, RANK_WORDS, MailSearch, index_document
 from postroom.mime.html import html_to_text
+from postroom.storage.conditions import in_scope
 from postroom.storage.mail_queries import contains, message_conditions
 from postroom.storage.tables import messages, threads
 
@@ -132,15 +133,6 @@ def message_search_page(
     return _seek(query, page, ranked.c.rank, ranked.c.timestamp, ranked.c.row_id)
 
 
-def _message_scope(scope: InboxScope) -> list[ColumnElement[bool]]:
-    conditions = [messages.c.organization_id == scope.organization_id]
-    if scope.pod_id is not None:
-        conditions.append(messages.c.pod_id == scope.pod_id)
-    if scope.inbox_id is not None:
-        conditions.append(messages.c.inbox_id == scope.inbox_id)
-    return conditions
-
-
 def thread_search_page(
     dialect: str, scope: InboxScope, search: MailSearch, page: PageRequest
 ) -> Select[tuple[object, ...]] | None:
@@ -148,7 +140,7 @@ def thread_search_page(
 
     The time window applies to the thread's timestamp, as in the thread list.
     """
-    ranked = _ranked_messages(dialect, search, *_message_scope(scope))
+    ranked = _ranked_messages(dialect, search, *in_scope(messages, scope))
     if ranked is None:
         return None
     best = (

@@ -16,6 +16,7 @@ from postroom.domain.listing import InboxScope, KeyScope, SearchHit
 from postroom.domain.pagination import PageRequest
 from postroom.domain.text import storable
 from postroom.errors import Conflict
+from postroom.storage.conditions import escape_like, in_scope
 from postroom.storage.keyset import seek
 from postroom.storage.tables import api_keys, inboxes, organizations, pods, server_secrets
 
@@ -35,10 +36,6 @@ def write_checked(
         connection.execute(statement, parameters)
     except IntegrityError as error:
         raise Conflict("The change conflicts with existing data", code=conflict_code) from error
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class SqlSecretRepository:
@@ -135,15 +132,6 @@ class SqlInboxRepository:
         values["status"] = inbox.status.value
         return values
 
-    @staticmethod
-    def _scoped(scope: InboxScope) -> list[ColumnElement[bool]]:
-        conditions = [inboxes.c.organization_id == scope.organization_id]
-        if scope.pod_id is not None:
-            conditions.append(inboxes.c.pod_id == scope.pod_id)
-        if scope.inbox_id is not None:
-            conditions.append(inboxes.c.inbox_id == scope.inbox_id)
-        return conditions
-
     def get(self, inbox_id: str) -> Inbox | None:
         if not storable(inbox_id):
             return None
@@ -165,11 +153,11 @@ class SqlInboxRepository:
         self._c.execute(delete(inboxes).where(inboxes.c.inbox_id == inbox_id))
 
     def count(self, scope: InboxScope) -> int:
-        query = select(func.count()).select_from(inboxes).where(*self._scoped(scope))
+        query = select(func.count()).select_from(inboxes).where(*in_scope(inboxes, scope))
         return int(self._c.execute(query).scalar_one())
 
     def list_page(self, scope: InboxScope, page: PageRequest) -> list[Inbox]:
-        query = seek(select(inboxes).where(*self._scoped(scope)), page, inboxes.c.created_at, inboxes.c.inbox_id)
+        query = seek(select(inboxes).where(*in_scope(inboxes, scope)), page, inboxes.c.created_at, inboxes.c.inbox_id)
         return [self._entity(row) for row in self._c.execute(query).mappings()]
 
     def search_page(self, scope: InboxScope, terms: list[str], page: PageRequest) -> list[SearchHit]:
@@ -180,18 +168,18 @@ class SqlInboxRepository:
         name = func.lower(func.coalesce(inboxes.c.display_name, ""))
         matches = []
         for term in terms:
-            like = _escape_like(term)
+            like = escape_like(term)
             word_starts = [address.like(f"{like}%", escape="\\"), name.like(f"{like}%", escape="\\")]
-            word_starts += [address.like(f"%{_escape_like(sep)}{like}%", escape="\\") for sep in ".-_+@"]
+            word_starts += [address.like(f"%{escape_like(sep)}{like}%", escape="\\") for sep in ".-_+@"]
             word_starts.append(name.like(f"% {like}%", escape="\\"))
             matches.append(or_(*word_starts))
         phrase = " ".join(terms)
         rank = case(
             (address == phrase, 0),
-            (address.like(f"{_escape_like(phrase)}%", escape="\\"), 1),
+            (address.like(f"{escape_like(phrase)}%", escape="\\"), 1),
             else_=2,
         ).label("rank")
-        query = select(inboxes, rank).where(*self._scoped(scope), *matches)
+        query = select(inboxes, rank).where(*in_scope(inboxes, scope), *matches)
         if page.after is not None:
             after_rank, after_at, after_id = (
                 int(page.after[0]),
