@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from postroom.mime.disposition import attachment_disposition
 from postroom.services.ports import BlobStore
 from postroom.storage.blobs import s3 as s3_module
-from postroom.storage.blobs.disposition import attachment_disposition
 from postroom.storage.blobs.factory import blob_store_from_url, s3_client
 from postroom.storage.blobs.local import LocalBlobStore
 from postroom.storage.blobs.s3 import S3BlobStore

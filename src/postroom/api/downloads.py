@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from postroom.api.deps import AppServices
 from postroom.api.mail_schemas import AttachmentOut, AttachmentResponseOut
 from postroom.api.rawpath import segment
+from postroom.mime.disposition import attachment_disposition
 from postroom.services.mail import DownloadLink
 
 router = APIRouter(tags=["downloads"])
@@ -40,10 +41,9 @@ def _chunks(reader: BinaryIO) -> Iterator[bytes]:
 @router.get("/downloads/{token}", name="download")
 def download(request: Request, container: AppServices) -> StreamingResponse:
     grant, size, reader = container.mail.open_download(segment(request.path_params["token"]))
-    filename = (grant.filename or "download").replace('"', "")
     headers = {
         "Content-Length": str(size),
-        "Content-Disposition": f'attachment; filename="{filename.encode("ascii", "replace").decode()}"',
+        "Content-Disposition": attachment_disposition(grant.filename or "download"),
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, max-age=0",
     }

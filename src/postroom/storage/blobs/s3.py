@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from postroom.storage.blobs.disposition import attachment_disposition
+from postroom.mime.disposition import attachment_disposition
 from postroom.storage.blobs.keys import check_key, check_prefix
 from postroom.storage.blobs.reader import body_reader
 
