@@ -75,21 +75,53 @@ def unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(value for value in values if value))
 
 
+def start_thread(thread_id: str, first: Message) -> Thread:
+    """An empty thread for ``first`` to be absorbed into."""
+    return Thread(
+        thread_id=thread_id,
+        inbox_id=first.inbox_id,
+        organization_id=first.organization_id,
+        pod_id=first.pod_id,
+        labels=[],
+        timestamp=first.timestamp,
+        received_timestamp=None,
+        sent_timestamp=None,
+        senders=[],
+        recipients=[],
+        subject=None,
+        preview=None,
+        last_message_id=first.message_id,
+        message_count=0,
+        size=0,
+        created_at=first.created_at,
+        updated_at=first.updated_at,
+    )
+
+
+def absorb(thread: Thread, message: Message) -> None:
+    """Add ``message``, the newest of the thread so far, to its summary."""
+    thread.timestamp = max(thread.timestamp, message.timestamp)
+    if "received" in message.labels:
+        thread.received_timestamp = max(filter(None, [thread.received_timestamp, message.timestamp]))
+    if "sent" in message.labels:
+        thread.sent_timestamp = max(filter(None, [thread.sent_timestamp, message.timestamp]))
+    thread.senders = unique([*thread.senders, message.from_])
+    thread.recipients = unique([*thread.recipients, *message.to, *message.cc])
+    thread.labels = unique([*thread.labels, *message.labels])
+    thread.subject = thread.subject or message.subject
+    thread.preview = message.preview
+    thread.last_message_id = message.message_id
+    thread.message_count += 1
+    thread.size += message.size
+    thread.updated_at = max(thread.updated_at, message.updated_at)
+
+
 def summarize(thread: Thread, messages: list[Message]) -> None:
-    """Recompute a thread's summary fields from all of its messages (oldest first)."""
+    """Recompute a thread's summary from all of its messages (the thread keeps its id and created_at)."""
     ordered = sorted(messages, key=lambda message: (message.timestamp, message.row_id))
-    last = ordered[-1]
-    received = [m.timestamp for m in ordered if "received" in m.labels]
-    sent = [m.timestamp for m in ordered if "sent" in m.labels]
-    thread.timestamp = last.timestamp
-    thread.received_timestamp = max(received) if received else None
-    thread.sent_timestamp = max(sent) if sent else None
-    thread.senders = unique([m.from_ for m in ordered])
-    thread.recipients = unique([address for m in ordered for address in (*m.to, *m.cc)])
-    thread.labels = unique([label for m in ordered for label in m.labels])
-    thread.subject = next((m.subject for m in ordered if m.subject), None)
-    thread.preview = last.preview
-    thread.last_message_id = last.message_id
-    thread.message_count = len(ordered)
-    thread.size = sum(m.size for m in ordered)
-    thread.updated_at = max(m.updated_at for m in ordered)
+    fresh = start_thread(thread.thread_id, ordered[0])
+    for message in ordered:
+        absorb(fresh, message)
+    fresh.created_at = thread.created_at
+    fresh.attachments = thread.attachments
+    vars(thread).update(vars(fresh))

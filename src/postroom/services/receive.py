@@ -14,7 +14,7 @@ from postroom.domain.clock import utcnow
 from postroom.domain.events import MESSAGE_RECEIVED, OutboxEvent
 from postroom.domain.ids import new_id
 from postroom.domain.inbox import Inbox, InboxStatus
-from postroom.domain.message import Attachment, Message, Thread, unique
+from postroom.domain.message import Attachment, Message, absorb, start_thread, unique
 from postroom.errors import Conflict, Forbidden, NotFound
 from postroom.mime.extract import extract_html, extract_text
 from postroom.mime.parse import ParsedMessage, parse_message
@@ -154,40 +154,12 @@ class ReceiveService:
         thread_id = uow.mail.thread_for_keys(message.inbox_id, keys)
         thread = uow.mail.lock_thread(thread_id) if thread_id else None
         if thread is None:
-            thread = Thread(
-                thread_id=new_id("thd"),
-                inbox_id=message.inbox_id,
-                organization_id=message.organization_id,
-                pod_id=message.pod_id,
-                labels=[],
-                timestamp=message.timestamp,
-                received_timestamp=None,
-                sent_timestamp=None,
-                senders=[],
-                recipients=[],
-                subject=message.subject,
-                preview=message.preview,
-                last_message_id=message.message_id,
-                message_count=0,
-                size=0,
-                created_at=message.created_at,
-                updated_at=message.created_at,
-            )
+            thread = start_thread(new_id("thd"), message)
             uow.mail.add_thread(thread)
         message.thread_id = thread.thread_id
         uow.mail.add_message(message)
         uow.mail.add_thread_keys(message.inbox_id, keys, thread.thread_id)
-        thread.timestamp = max(thread.timestamp, message.timestamp)
-        thread.received_timestamp = max(filter(None, [thread.received_timestamp, message.timestamp]))
-        thread.senders = unique([*thread.senders, message.from_])
-        thread.recipients = unique([*thread.recipients, *message.to, *message.cc])
-        thread.labels = unique([*thread.labels, *message.labels])
-        thread.subject = thread.subject or message.subject
-        thread.preview = message.preview
-        thread.last_message_id = message.message_id
-        thread.message_count += 1
-        thread.size += message.size
-        thread.updated_at = message.updated_at
+        absorb(thread, message)
         uow.mail.update_thread(thread)
         uow.outbox.add(
             OutboxEvent(
