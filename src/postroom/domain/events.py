@@ -1,11 +1,42 @@
-"""Outbox events: what happened, to which inbox, committed in the same transaction as the change itself."""
+"""Outbox events: what happened, to which inbox, committed in the same transaction as the change itself.
+
+``data`` carries what the §4.1 payload needs beyond the subject row, per event type:
+- ``message.received*``: nothing (the payload is the stored message and its thread)
+- ``message.sent``, ``message.delivered``: ``{"recipients": [address, ...]}``
+- ``message.bounced``: ``{"type": "Permanent"|"Transient", "sub_type": str, "recipients": [{"address", "status"}]}``
+- ``message.rejected``: ``{"reason": str}``
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 MESSAGE_RECEIVED = "message.received"
+MESSAGE_RECEIVED_SPAM = "message.received.spam"
+MESSAGE_RECEIVED_BLOCKED = "message.received.blocked"
+MESSAGE_RECEIVED_UNAUTHENTICATED = "message.received.unauthenticated"
+MESSAGE_SENT = "message.sent"
+MESSAGE_DELIVERED = "message.delivered"
+MESSAGE_BOUNCED = "message.bounced"
+MESSAGE_COMPLAINED = "message.complained"
+MESSAGE_REJECTED = "message.rejected"
+MESSAGE_OPENED = "message.opened"
+DOMAIN_VERIFIED = "domain.verified"
+
+RESTRICTED_EVENT_TYPES = (MESSAGE_RECEIVED_SPAM, MESSAGE_RECEIVED_BLOCKED, MESSAGE_RECEIVED_UNAUTHENTICATED)
+STANDARD_EVENT_TYPES = (
+    MESSAGE_RECEIVED,
+    MESSAGE_SENT,
+    MESSAGE_DELIVERED,
+    MESSAGE_BOUNCED,
+    MESSAGE_COMPLAINED,
+    MESSAGE_REJECTED,
+    MESSAGE_OPENED,
+    DOMAIN_VERIFIED,
+)
+EVENT_TYPES = STANDARD_EVENT_TYPES + RESTRICTED_EVENT_TYPES
 
 
 @dataclass(frozen=True)
@@ -17,3 +48,4 @@ class OutboxEvent:
     inbox_id: str
     subject_id: str  # the row the event is about (a message's row id for message.* events)
     created_at: datetime
+    data: Mapping[str, object] = field(default_factory=dict)

@@ -214,4 +214,4 @@ class SqlOutboxRepository:
         self._c = connection
 
     def add(self, event: OutboxEvent) -> None:
-        self._c.execute(insert(outbox), vars(event))
+        self._c.execute(insert(outbox), {**vars(event), "data": dict(event.data)})

@@ -237,5 +237,6 @@ outbox = Table(
     Column("inbox_id", String(320), nullable=False),
     Column("subject_id", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("data", JSON, nullable=False, default=dict),
     Index("ix_outbox_created", "created_at", "event_id"),
 )
