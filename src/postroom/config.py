@@ -50,6 +50,37 @@ class Settings(BaseSettings):
     rate_limit_per_second: float = Field(50.0, description="Sustained requests per second per API key.")
     rate_limit_burst: int = Field(200, description="Requests per API key allowed in a burst.")
     max_request_bytes: int = Field(25 * 1024 * 1024, description="Largest accepted HTTP request body (413 above).")
+    dkim_selector: str = Field("postroom", description="DKIM selector of the keys Postroom signs outgoing mail with.")
+    mail_host: str | None = Field(
+        None, description="Host name the zone file's MX record points at (default: smtp_hostname, else mail.<domain>)."
+    )
+    relay_url: str | None = Field(
+        None,
+        description="Send all outbound mail through this smarthost: smtp://user:pass@host:587 (STARTTLS), "
+        "smtps://user:pass@host:465 (implicit TLS) or smtp+insecure://host:25. Unset: direct MX delivery.",
+    )
+    mx_overrides: str | None = Field(
+        None, description="Development/test routes that beat DNS and the relay: example.org=127.0.0.1:2600,..."
+    )
+    mx_port: int = Field(25, description="Port used for direct MX delivery.")
+    delivery_concurrency: int = Field(8, description="Delivery attempts in flight at once.")
+    delivery_retry_base_seconds: float = Field(60.0, description="First retry delay after a temporary failure.")
+    delivery_retry_max_seconds: float = Field(4 * 3600.0, description="Longest delay between two delivery attempts.")
+    delivery_retry_window_seconds: float = Field(
+        48 * 3600.0, description="How long temporary failures are retried before the recipient bounces."
+    )
+    delivery_lease_seconds: float = Field(
+        600.0, description="A claimed delivery job is taken over by another worker after this long without a result."
+    )
+    delivery_timeout_seconds: float = Field(60.0, description="Timeout of each SMTP step when delivering out.")
+    delivery_poll_seconds: float = Field(1.0, description="How often the delivery worker looks for due work anyway.")
+    allow_private_urls: bool = Field(
+        False, description="Allow attachment (and webhook) URLs on private, loopback and link-local addresses."
+    )
+    attachment_fetch_max_bytes: int = Field(
+        30 * 1024 * 1024, description="Total bytes fetched for attachments given by URL, per message."
+    )
+    attachment_fetch_timeout_seconds: float = Field(30.0, description="Time limit for fetching an attachment URL.")
     log_level: str = Field("info", description="Log level: debug, info, warning or error.")
     access_log: bool = Field(True, description="Write one structured JSON line per HTTP request.")
 

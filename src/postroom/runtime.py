@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
+from datetime import timedelta
 
 import uvicorn
 from fastapi import FastAPI
@@ -10,17 +13,26 @@ from sqlalchemy import Engine
 
 from postroom.api.app import create_app
 from postroom.config import Settings
+from postroom.delivery.dkim import DkimKey, generate_key
+from postroom.delivery.fetch import HttpAttachmentFetcher
+from postroom.delivery.routing import DnsResolver, parse_mx_overrides, parse_relay_url
+from postroom.delivery.signer import DkimSigner
+from postroom.delivery.worker import DeliveryWorker, Routes
 from postroom.domain.downloads import DownloadSigner
+from postroom.domain.outbound import RetryPolicy
 from postroom.domain.pagination import PageTokens
 from postroom.services.access import DOWNLOAD_SECRET_NAME, PAGE_TOKEN_SECRET_NAME, AccessService, Bootstrap
 from postroom.services.api_keys import ApiKeyService
 from postroom.services.container import Services
+from postroom.services.dns import DnsService, SendingDomain
 from postroom.services.inboxes import InboxService
 from postroom.services.mail import MailService
+from postroom.services.outbound import OutboundService
 from postroom.services.pods import PodService
 from postroom.services.ports import BlobStore
 from postroom.services.receive import ReceiveService
 from postroom.services.search import SearchService
+from postroom.services.send import OutboundSettings, SendService
 from postroom.smtp.server import SmtpOptions, start_smtp
 from postroom.storage.blobs.factory import blob_store_from_url
 from postroom.storage.engine import create_database_engine
@@ -46,6 +58,7 @@ class Runtime:
     engine: Engine
     services: Services
     bootstrap: Bootstrap
+    signer: DkimSigner
 
     def api(self) -> FastAPI:
         return create_app(
@@ -72,9 +85,27 @@ class Runtime:
             tls_key=s.smtp_tls_key,
         )
 
+    def delivery_worker(self) -> DeliveryWorker:
+        s = self.settings
+        routes = Routes(
+            overrides=parse_mx_overrides(s.mx_overrides),
+            relay=parse_relay_url(s.relay_url),
+            resolver=DnsResolver(),
+            helo_name=s.smtp_hostname,
+            mx_port=s.mx_port,
+            timeout_seconds=s.delivery_timeout_seconds,
+        )
+        worker = DeliveryWorker(
+            self.services.outbound, routes, concurrency=s.delivery_concurrency, poll_seconds=s.delivery_poll_seconds
+        )
+        self.services.send.on_queued = worker.wake
+        return worker
+
     async def serve(self) -> None:
-        """Run the HTTP API and the SMTP server in this event loop until the process is told to stop."""
+        """Run the HTTP API, the SMTP server and the delivery worker in this event loop until told to stop."""
+        await asyncio.to_thread(self.signer.key, self.settings.default_domain.strip().lower())  # made on first start
         smtp = await start_smtp(self.services.receive, self.smtp_options())
+        delivery = asyncio.create_task(self.delivery_worker().run())
         config = uvicorn.Config(
             self.api(),
             host=self.settings.api_host,
@@ -86,11 +117,23 @@ class Runtime:
         try:
             await uvicorn.Server(config).serve()
         finally:
+            delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await delivery
             smtp.close()
             await smtp.wait_closed()
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def mail_host(settings: Settings) -> str:
+    """The host the MX record names: configured, else the SMTP greeting name unless that is just localhost."""
+    if settings.mail_host:
+        return settings.mail_host
+    if settings.smtp_hostname not in ("localhost", "localhost.localdomain"):
+        return settings.smtp_hostname
+    return f"mail.{settings.default_domain.strip().lower()}"
 
 
 def build(settings: Settings, *, migrate: bool = True) -> Runtime:
@@ -111,14 +154,53 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
         access_key_id=settings.s3_access_key_id,
         secret_access_key=settings.s3_secret_access_key,
     )
+    receive = ReceiveService(factory, blobs, default_domain)
+    selector = settings.dkim_selector
+
+    def default_domain_key() -> DkimKey:
+        secret_name = f"dkim:{default_domain}:{selector}"
+        pem = access.server_secret(secret_name, lambda: generate_key(default_domain, selector).private_pem)
+        return DkimKey(default_domain, selector, pem)
+
+    signer = DkimSigner({default_domain: default_domain_key})
+
+    def dkim_txt() -> str:
+        return signer.public_txt(default_domain) or ""
+
     services = Services(
         access=access,
         inboxes=InboxService(factory, tokens, default_domain, blobs),
         pods=PodService(factory, tokens),
         api_keys=ApiKeyService(factory, tokens),
-        receive=ReceiveService(factory, blobs, default_domain),
+        receive=receive,
         mail=MailService(factory, tokens, blobs, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME))),
         search=SearchService(factory, tokens),
         health=Health(factory, blobs),
+        send=SendService(
+            factory,
+            blobs,
+            signer,
+            HttpAttachmentFetcher(
+                allow_private=settings.allow_private_urls, timeout_seconds=settings.attachment_fetch_timeout_seconds
+            ),
+            OutboundSettings(
+                default_domain=default_domain,
+                retry_window=timedelta(seconds=settings.delivery_retry_window_seconds),
+                max_fetch_bytes=settings.attachment_fetch_max_bytes,
+            ),
+        ),
+        outbound=OutboundService(
+            factory,
+            blobs,
+            receive,
+            RetryPolicy(
+                base_seconds=settings.delivery_retry_base_seconds,
+                max_seconds=settings.delivery_retry_max_seconds,
+                window_seconds=settings.delivery_retry_window_seconds,
+            ),
+            timedelta(seconds=settings.delivery_lease_seconds),
+            frozenset({default_domain}),
+        ),
+        dns=DnsService(factory, [SendingDomain(default_domain, mail_host(settings), selector, dkim_txt)]),
     )
-    return Runtime(settings, engine, services, bootstrap)
+    return Runtime(settings, engine, services, bootstrap, signer)

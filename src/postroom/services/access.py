@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -103,15 +104,16 @@ class AccessService:
             assert winner is not None
             return Bootstrap(winner.organization_id, None)
 
-    def server_secret(self, name: str) -> bytes:
-        """A random 256-bit server secret by name, created on first use and shared by every process."""
+    def server_secret(self, name: str, make: Callable[[], bytes] = lambda: secrets.token_bytes(32)) -> bytes:
+        """A server secret by name (random 256 bits unless ``make`` says otherwise), made on first use and shared
+        by every process: a second process that races the first keeps the first one's value."""
         with self._uow() as uow:
             value = uow.secrets.get(name)
         if value is not None:
             return value
         try:
             with self._uow(write=True) as uow:
-                uow.secrets.add(name, secrets.token_bytes(32))
+                uow.secrets.add(name, make())
                 uow.commit()
         except Conflict:
             pass  # another process created it first

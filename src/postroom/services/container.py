@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 from postroom.services.access import AccessService
 from postroom.services.api_keys import ApiKeyService
+from postroom.services.dns import DnsService
 from postroom.services.inboxes import InboxService
 from postroom.services.mail import MailService
+from postroom.services.outbound import OutboundService
 from postroom.services.pods import PodService
 from postroom.services.ports import HealthProbe
 from postroom.services.receive import ReceiveService
 from postroom.services.search import SearchService
+from postroom.services.send import SendService
 
 
 @dataclass(frozen=True)
@@ -24,3 +27,6 @@ class Services:
     mail: MailService
     search: SearchService
     health: HealthProbe
+    send: SendService
+    outbound: OutboundService
+    dns: DnsService

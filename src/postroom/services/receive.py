@@ -7,18 +7,24 @@ are then committed in one transaction. Only after that commit may a transport ac
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, replace
 
-from postroom.domain import labels
+from postroom.domain import labels as system
 from postroom.domain.clock import utcnow
 from postroom.domain.events import MESSAGE_RECEIVED, OutboxEvent
 from postroom.domain.ids import new_id
-from postroom.domain.inbox import Inbox, InboxStatus
-from postroom.domain.message import Attachment, Message, absorb, start_thread, unique
+from postroom.domain.inbox import InboxStatus
+from postroom.domain.message import Message, unique
+from postroom.domain.outbound import DeliveryResult
 from postroom.errors import Conflict, Forbidden, NotFound
-from postroom.mime.extract import extract_html, extract_text
+from postroom.mime.dsn import is_permanent_failure, parse_dsn
 from postroom.mime.parse import ParsedMessage, parse_message
+from postroom.services.filing import blob_prefix, file_in_thread, write_blobs
+from postroom.services.outcomes import apply_results
 from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
+
+_RETURN_PATH = re.compile(r"bounces=(msg_[0-9a-z]{26})")
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,8 @@ class ReceiveService:
     def accept_recipient(self, recipient: str) -> str:
         """The inbox id mail to ``recipient`` is stored in; NotFound for unknown, Forbidden for paused inboxes."""
         inbox_id = inbox_address(recipient)
+        if self.returned_message(inbox_id) is not None:
+            return inbox_id
         with self._uow() as uow:
             inbox = uow.inboxes.get(inbox_id)
         if inbox is None:
@@ -53,6 +61,34 @@ class ReceiveService:
         if inbox.status is InboxStatus.PAUSED:
             raise Forbidden("Mailbox is paused", code="inbox_paused")
         return inbox.inbox_id
+
+    def returned_message(self, address: str) -> str | None:
+        """The sent message's row a return-path (VERP) address of ours names, or None for any other address."""
+        local, _, domain = address.lower().rpartition("@")
+        found = _RETURN_PATH.fullmatch(local)
+        return found.group(1) if found and domain == self._domain else None
+
+    def _record_bounce(self, row_id: str, raw: bytes) -> None:
+        """A DSN (RFC 3464) returned to a message's return path bounces the recipients it reports as failed.
+
+        Only recipients the message was really sent to count, so a forged report cannot touch other addresses.
+        """
+        report = parse_dsn(raw)
+        if report is None:
+            return
+        with self._uow(write=True) as uow:
+            message = uow.mail.get_message_row(row_id, lock=True)
+            if message is None:
+                return
+            sent_to = uow.deliveries.recipient_states(row_id)
+            results = [
+                DeliveryResult(r.address, "permanent", None, f"{r.status} {r.diagnostic or ''}".strip())
+                for r in report.recipients
+                if is_permanent_failure(r) and r.address in sent_to
+            ]
+            if results:
+                apply_results(uow, message, results, utcnow(), give_up=True)
+                uow.commit()
 
     def deliver(self, delivery: Delivery) -> list[str]:
         """Store the message once in each inbox; returns the stored row ids (a duplicate Message-ID is skipped)."""
@@ -63,6 +99,9 @@ class ReceiveService:
             parsed = replace(parsed, message_id=f"<{digest}@{self._domain}>")
         stored = []
         for inbox_id in unique(delivery.inbox_ids):
+            if (returned := self.returned_message(inbox_id)) is not None:
+                self._record_bounce(returned, delivery.raw)
+                continue
             row_id = self._deliver_one(inbox_id, parsed, delivery)
             if row_id is not None:
                 stored.append(row_id)
@@ -76,13 +115,14 @@ class ReceiveService:
             if uow.mail.message_exists(inbox_id, parsed.message_id):
                 return None
         row_id = new_id("msg")
-        prefix = f"inbox/{inbox_id}/{row_id}"
+        prefix = blob_prefix(inbox_id, row_id)
         try:
-            message = self._write_blobs(prefix, row_id, inbox, parsed, delivery)
+            labels = [system.RECEIVED, system.UNREAD]
+            message = write_blobs(self._blobs, row_id, inbox, parsed, delivery.raw, labels, delivery.mail_from)
             with self._uow(write=True) as uow:
                 if uow.inboxes.get(inbox_id) is None:
                     raise NotFound("Inbox was deleted")
-                self._store(uow, message, parsed)
+                self._store(uow, message)
                 uow.commit()
         except Conflict:
             self._blobs.delete_prefix(prefix)
@@ -95,72 +135,9 @@ class ReceiveService:
             raise
         return row_id
 
-    def _write_blobs(
-        self, prefix: str, row_id: str, inbox: Inbox, parsed: ParsedMessage, delivery: Delivery
-    ) -> Message:
-        raw_key = f"{prefix}/raw.eml"
-        self._blobs.put(raw_key, [delivery.raw])
-        attachments = []
-        for part in parsed.attachments:
-            attachment_id = new_id("att")
-            key = f"{prefix}/{attachment_id}"
-            size = self._blobs.put(key, [part.content])
-            attachments.append(
-                Attachment(
-                    attachment_id=attachment_id,
-                    size=size,
-                    filename=part.filename,
-                    content_type=part.content_type,
-                    content_disposition=part.content_disposition,
-                    content_id=part.content_id,
-                    blob_key=key,
-                )
-            )
-        now = utcnow()
-        return Message(
-            row_id=row_id,
-            inbox_id=inbox.inbox_id,
-            organization_id=inbox.organization_id,
-            pod_id=inbox.pod_id,
-            thread_id="",
-            message_id=parsed.message_id,
-            labels=[labels.RECEIVED, labels.UNREAD],
-            timestamp=now,
-            from_=parsed.from_ or (delivery.mail_from or ""),
-            to=parsed.to,
-            cc=parsed.cc,
-            bcc=parsed.bcc,
-            reply_to=parsed.reply_to,
-            subject=parsed.subject,
-            preview=parsed.preview,
-            text=parsed.text,
-            html=parsed.html,
-            extracted_text=extract_text(parsed.text) if parsed.text is not None else None,
-            extracted_html=extract_html(parsed.html) if parsed.html is not None else None,
-            in_reply_to=parsed.in_reply_to,
-            references=parsed.references,
-            headers=parsed.headers,
-            size=len(delivery.raw),
-            raw_blob_key=raw_key,
-            created_at=now,
-            updated_at=now,
-            attachments=attachments,
-        )
-
     @staticmethod
-    def _store(uow: UnitOfWork, message: Message, parsed: ParsedMessage) -> None:
-        referenced = unique([*parsed.references, parsed.in_reply_to or ""])
-        keys = unique([message.message_id, *referenced])
-        thread_id = uow.mail.thread_for_keys(message.inbox_id, keys)
-        thread = uow.mail.lock_thread(thread_id) if thread_id else None
-        if thread is None:
-            thread = start_thread(new_id("thd"), message)
-            uow.mail.add_thread(thread)
-        message.thread_id = thread.thread_id
-        uow.mail.add_message(message)
-        uow.mail.add_thread_keys(message.inbox_id, keys, thread.thread_id)
-        absorb(thread, message)
-        uow.mail.update_thread(thread)
+    def _store(uow: UnitOfWork, message: Message) -> None:
+        file_in_thread(uow, message)
         uow.outbox.add(
             OutboxEvent(
                 event_id=new_id("evt"),

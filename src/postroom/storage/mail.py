@@ -205,6 +205,11 @@ class SqlMailRepository:
         found = self._load(query.with_for_update() if lock else query)
         return found[0] if found else None
 
+    def get_message_row(self, row_id: str, *, lock: bool = False) -> Message | None:
+        query = select(messages).where(messages.c.row_id == row_id)
+        found = self._load(query.with_for_update() if lock else query)
+        return found[0] if found else None
+
     def thread_messages(self, thread_id: str) -> list[Message]:
         return self._messages(messages.c.thread_id == thread_id)
 

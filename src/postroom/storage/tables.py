@@ -240,3 +240,60 @@ outbox = Table(
     Column("data", JSON, nullable=False, default=dict),
     Index("ix_outbox_created", "created_at", "event_id"),
 )
+
+# Outbound delivery: one job per sent message and recipient domain; claimed by pushing next_attempt_at forward
+# (the lease) and tagging it, so a crashed worker's job simply comes due again.
+delivery_jobs = Table(
+    "delivery_jobs",
+    metadata,
+    Column("job_id", String(64), primary_key=True),
+    Column("row_id", String(64), ForeignKey("messages.row_id", ondelete="CASCADE"), nullable=False),
+    Column("inbox_id", String(320), nullable=False),
+    Column("organization_id", String(64), nullable=False),
+    Column("domain", String(255), nullable=False),
+    Column("mail_from", String(320), nullable=False),
+    Column("recipients", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("lease", String(64)),
+    Column("last_error", Text),
+    Index("ix_delivery_jobs_due", "next_attempt_at", "job_id"),
+    Index("ix_delivery_jobs_row", "row_id"),
+)
+
+# What happened to each recipient of a sent message (queued, delayed, delivered, bounced, rejected).
+delivery_recipients = Table(
+    "delivery_recipients",
+    metadata,
+    Column("row_id", String(64), ForeignKey("messages.row_id", ondelete="CASCADE"), primary_key=True),
+    Column("address", String(320), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("code", Integer),
+    Column("status", String(16)),
+    Column("detail", Text),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Idempotency-Key of send requests (spec §1.8): the first result, replayed for the same request for 24 hours.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("organization_id", String(64), primary_key=True),
+    Column("idempotency_key", String(256), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("message_id", Text, nullable=False),
+    Column("thread_id", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Addresses later sends refuse (403 message_rejected): hard bounces, per organization.
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("organization_id", String(64), primary_key=True),
+    Column("address", String(320), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)

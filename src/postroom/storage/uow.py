@@ -9,6 +9,7 @@ from sqlalchemy import Engine, text
 
 from postroom.storage.engine import WRITE_FLAG
 from postroom.storage.mail import SqlMailRepository, SqlOutboxRepository
+from postroom.storage.outbound import SqlDeliveryRepository, SqlIdempotencyRepository, SqlSuppressionRepository
 from postroom.storage.repositories import (
     SqlApiKeyRepository,
     SqlInboxRepository,
@@ -46,6 +47,9 @@ class SqlUnitOfWork:
         self.secrets = SqlSecretRepository(self._connection)
         self.mail = SqlMailRepository(self._connection)
         self.outbox = SqlOutboxRepository(self._connection)
+        self.deliveries = SqlDeliveryRepository(self._connection)
+        self.idempotency = SqlIdempotencyRepository(self._connection)
+        self.suppressions = SqlSuppressionRepository(self._connection)
         return self
 
     def commit(self) -> None:

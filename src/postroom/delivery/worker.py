@@ -1,0 +1,124 @@
+"""The delivery worker: claims due jobs, hands each message to inboxes here or to the next SMTP hop, records results.
+
+Runs as a task in the ``serve`` event loop; database work happens in threads so the loop keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from postroom.delivery.routing import Hop, NoRoute, Resolver, hops_for
+from postroom.delivery.transmit import transmit
+from postroom.domain.outbound import DeliveryJob, DeliveryResult, Outcome
+from postroom.services.outbound import OutboundService
+
+log = logging.getLogger("postroom.delivery")
+
+
+@dataclass(frozen=True)
+class Routes:
+    overrides: Mapping[str, Hop]
+    relay: Hop | None
+    resolver: Resolver
+    helo_name: str
+    mx_port: int = 25
+    timeout_seconds: float = 60.0
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        outbound: OutboundService,
+        routes: Routes,
+        *,
+        concurrency: int = 8,
+        poll_seconds: float = 1.0,
+        periodic: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self._outbound = outbound
+        self._routes = routes
+        self._concurrency = concurrency
+        self._poll_seconds = poll_seconds
+        self._periodic = periodic  # e.g. sending scheduled drafts that have come due
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def wake(self) -> None:
+        """Thread-safe: new jobs were committed; look now rather than at the next poll."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        running: set[asyncio.Task[None]] = set()
+        while True:
+            self._wake.clear()
+            try:
+                if self._periodic is not None:
+                    await self._periodic()
+                free = self._concurrency - len(running)
+                jobs = await asyncio.to_thread(self._outbound.claim, free) if free > 0 else []
+            except Exception:
+                log.exception("claiming delivery jobs failed")
+                jobs = []
+            for job in jobs:
+                task = asyncio.create_task(self._attempt(job))
+                running.add(task)
+                task.add_done_callback(self._finished(running))
+            if len(jobs) < free:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+
+    def _finished(self, running: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+        def done(task: asyncio.Task[None]) -> None:
+            running.discard(task)
+            self._wake.set()  # a slot is free: claim more
+
+        return done
+
+    async def _attempt(self, job: DeliveryJob) -> None:
+        try:
+            results = await self._results(job)
+            await asyncio.to_thread(self._outbound.record, job, results)
+        except Exception:
+            # The lease runs out and the job is tried again; nothing is lost.
+            log.exception("delivery attempt of job %s failed", job.job_id)
+
+    async def _results(self, job: DeliveryJob) -> list[DeliveryResult]:
+        rejected = await asyncio.to_thread(self._outbound.screen, job)
+        refused = {result.address for result in rejected}
+        addresses = [address for address in job.recipients if address not in refused]
+        raw = await asyncio.to_thread(self._outbound.raw, job)
+        if raw is None or not addresses:
+            return rejected
+        if self._outbound.is_local(job):
+            delivered = await asyncio.to_thread(self._outbound.deliver_locally, job, raw, addresses)
+            return [*rejected, *delivered]
+        return [*rejected, *await self._transmit(job, raw, addresses)]
+
+    async def _transmit(self, job: DeliveryJob, raw: bytes, addresses: list[str]) -> list[DeliveryResult]:
+        routes = self._routes
+        try:
+            hops = await hops_for(
+                job.domain,
+                overrides=routes.overrides,
+                relay=routes.relay,
+                resolver=routes.resolver,
+                port=routes.mx_port,
+            )
+        except NoRoute as no_route:
+            outcome: Outcome = "permanent" if no_route.permanent else "temporary"
+            return [DeliveryResult(address, outcome, None, no_route.reason) for address in addresses]
+        sent = await transmit(
+            hops,
+            mail_from=job.mail_from,
+            recipients=addresses,
+            raw=raw,
+            helo_name=routes.helo_name,
+            timeout=routes.timeout_seconds,
+        )
+        return [DeliveryResult(r.address, r.outcome, r.code, r.detail) for r in sent]

@@ -1,0 +1,96 @@
+"""Filing one message into an inbox: its blobs (raw bytes, attachments) and its place in a thread.
+
+Shared by receiving (SMTP ingress, local delivery) and sending: both parse the exact bytes and store them the same
+way, so a sent message reads back like a received one.
+"""
+
+from __future__ import annotations
+
+from postroom.domain.clock import utcnow
+from postroom.domain.ids import new_id
+from postroom.domain.inbox import Inbox
+from postroom.domain.message import Attachment, Message, absorb, start_thread, unique
+from postroom.mime.extract import extract_html, extract_text
+from postroom.mime.parse import ParsedMessage
+from postroom.services.ports import BlobStore, UnitOfWork
+
+
+def write_blobs(
+    blobs: BlobStore,
+    row_id: str,
+    inbox: Inbox,
+    parsed: ParsedMessage,
+    raw: bytes,
+    labels: list[str],
+    from_fallback: str | None = None,
+) -> Message:
+    """Write the raw bytes and each attachment durably, and return the message row that refers to them."""
+    prefix = blob_prefix(inbox.inbox_id, row_id)
+    raw_key = f"{prefix}/raw.eml"
+    blobs.put(raw_key, [raw])
+    attachments = []
+    for part in parsed.attachments:
+        attachment_id = new_id("att")
+        key = f"{prefix}/{attachment_id}"
+        size = blobs.put(key, [part.content])
+        attachments.append(
+            Attachment(
+                attachment_id=attachment_id,
+                size=size,
+                filename=part.filename,
+                content_type=part.content_type,
+                content_disposition=part.content_disposition,
+                content_id=part.content_id,
+                blob_key=key,
+            )
+        )
+    now = utcnow()
+    return Message(
+        row_id=row_id,
+        inbox_id=inbox.inbox_id,
+        organization_id=inbox.organization_id,
+        pod_id=inbox.pod_id,
+        thread_id="",
+        message_id=parsed.message_id,
+        labels=labels,
+        timestamp=now,
+        from_=parsed.from_ or (from_fallback or ""),
+        to=parsed.to,
+        cc=parsed.cc,
+        bcc=parsed.bcc,
+        reply_to=parsed.reply_to,
+        subject=parsed.subject,
+        preview=parsed.preview,
+        text=parsed.text,
+        html=parsed.html,
+        extracted_text=extract_text(parsed.text) if parsed.text is not None else None,
+        extracted_html=extract_html(parsed.html) if parsed.html is not None else None,
+        in_reply_to=parsed.in_reply_to,
+        references=parsed.references,
+        headers=parsed.headers,
+        size=len(raw),
+        raw_blob_key=raw_key,
+        created_at=now,
+        updated_at=now,
+        attachments=attachments,
+    )
+
+
+def blob_prefix(inbox_id: str, row_id: str) -> str:
+    return f"inbox/{inbox_id}/{row_id}"
+
+
+def file_in_thread(uow: UnitOfWork, message: Message) -> None:
+    """Add the message to the thread its Message-ID, In-Reply-To or References name, or to a new thread."""
+    referenced = unique([*message.references, message.in_reply_to or ""])
+    keys = unique([message.message_id, *referenced])
+    thread_id = uow.mail.thread_for_keys(message.inbox_id, keys)
+    thread = uow.mail.lock_thread(thread_id) if thread_id else None
+    if thread is None:
+        thread = start_thread(new_id("thd"), message)
+        uow.mail.add_thread(thread)
+    message.thread_id = thread.thread_id
+    uow.mail.add_message(message)
+    uow.mail.add_thread_keys(message.inbox_id, keys, thread.thread_id)
+    absorb(thread, message)
+    uow.mail.update_thread(thread)

@@ -1,0 +1,102 @@
+"""The delivery queue's use cases: claim due jobs under a lease, deliver to inboxes hosted here, record results.
+
+The worker (``postroom.delivery``) does the network part; every state change happens here, in one transaction
+per job attempt, and only while the worker's lease on the job still holds.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from postroom.domain.clock import utcnow
+from postroom.domain.ids import new_id
+from postroom.domain.inbox import InboxStatus
+from postroom.domain.outbound import DeliveryJob, DeliveryResult, RetryPolicy
+from postroom.services.outcomes import apply_results
+from postroom.services.ports import BlobStore, UnitOfWorkFactory
+from postroom.services.receive import Delivery, ReceiveService
+
+
+class OutboundService:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        blobs: BlobStore,
+        receive: ReceiveService,
+        retry: RetryPolicy,
+        lease: timedelta,
+        local_domains: frozenset[str],
+    ) -> None:
+        self._uow = uow_factory
+        self._blobs = blobs
+        self._receive = receive
+        self._retry = retry
+        self._lease = lease
+        self._local_domains = local_domains
+
+    def claim(self, limit: int) -> list[DeliveryJob]:
+        """Due jobs, leased to the caller; a job whose worker dies comes due again when the lease runs out."""
+        now = utcnow()
+        with self._uow(write=True) as uow:
+            jobs = uow.deliveries.claim_due(now, new_id("lease"), now + self._lease, limit)
+            uow.commit()
+        return jobs
+
+    def is_local(self, job: DeliveryJob) -> bool:
+        """Recipients at a domain hosted here are always delivered here, whatever relay or MX is configured."""
+        return job.domain in self._local_domains
+
+    def raw(self, job: DeliveryJob) -> bytes | None:
+        """The signed bytes to transmit; None when the message was deleted meanwhile."""
+        with self._uow() as uow:
+            message = uow.mail.get_message_row(job.row_id)
+        if message is None:
+            return None
+        with self._blobs.open(message.raw_blob_key) as stream:
+            return stream.read()
+
+    def screen(self, job: DeliveryJob) -> list[DeliveryResult]:
+        """Recipients suppressed since the message was queued are rejected rather than attempted."""
+        with self._uow() as uow:
+            suppressed = uow.suppressions.suppressed(job.organization_id, job.recipients)
+        return [
+            DeliveryResult(address, "rejected", None, "the address is on the suppression list")
+            for address in suppressed
+        ]
+
+    def deliver_locally(self, job: DeliveryJob, raw: bytes, addresses: list[str]) -> list[DeliveryResult]:
+        """Hand the message to each recipient inbox through the receive path SMTP ingress uses."""
+        results = []
+        for address in addresses:
+            with self._uow() as uow:
+                inbox = uow.inboxes.get(address)
+            if inbox is None:
+                results.append(DeliveryResult(address, "permanent", 550, "5.1.1 No such mailbox here"))
+            elif inbox.status is InboxStatus.PAUSED:
+                results.append(DeliveryResult(address, "permanent", 550, "5.2.1 The mailbox is paused"))
+            else:
+                self._receive.deliver(Delivery(raw=raw, mail_from=job.mail_from, inbox_ids=[inbox.inbox_id]))
+                results.append(DeliveryResult(address, "delivered", 250, "2.0.0 Delivered to a local inbox"))
+        return results
+
+    def record(self, job: DeliveryJob, results: list[DeliveryResult]) -> None:
+        """Apply one attempt's results; retry what failed temporarily, or bounce it once the window has passed."""
+        now = utcnow()
+        with self._uow(write=True) as uow:
+            current = uow.deliveries.get_job(job.job_id, job.lease or "")
+            if current is None:
+                return  # the lease ran out and another worker took the job over, or the message was deleted
+            message = uow.mail.get_message_row(job.row_id, lock=True)
+            if message is None:
+                uow.deliveries.finish(job.job_id)
+                uow.commit()
+                return
+            retry = apply_results(uow, message, results, now, give_up=now >= current.expires_at)
+            if retry:
+                current.recipients = retry
+                current.next_attempt_at = min(now + self._retry.delay(current.attempts), current.expires_at)
+                current.last_error = next((r.detail for r in results if r.address in retry), None)
+                uow.deliveries.reschedule(current)
+            else:
+                uow.deliveries.finish(job.job_id)
+            uow.commit()

@@ -1,0 +1,367 @@
+"""Sending mail from an inbox: send, reply, reply-all and forward (spec §3.5), with Idempotency-Key (§1.8).
+
+The composed, DKIM-signed message is stored in the sender's thread labelled ``sent``, and one delivery job per
+recipient domain is committed with it; the delivery worker takes it from there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+from postroom.domain import labels as system
+from postroom.domain.access import Principal
+from postroom.domain.clock import utcnow
+from postroom.domain.events import MESSAGE_SENT, OutboxEvent
+from postroom.domain.ids import new_id
+from postroom.domain.inbox import Inbox, InboxStatus
+from postroom.domain.message import Message
+from postroom.domain.outbound import DeliveryJob, recipient_domain
+from postroom.errors import Conflict, InvalidInput, NotFound
+from postroom.mime.compose import Outgoing, OutgoingAttachment, compose, new_message_id
+from postroom.mime.parse import parse_message
+from postroom.mime.replies import (
+    forward_subject,
+    forwarded_html,
+    forwarded_text,
+    reply_recipients,
+    reply_references,
+    reply_subject,
+)
+from postroom.services.access import require
+from postroom.services.filing import blob_prefix, file_in_thread, write_blobs
+from postroom.services.mail import forbidden_labels
+from postroom.services.outgoing import (
+    SendRequest,
+    check_addresses,
+    check_headers,
+    check_labels,
+    envelope_recipients,
+    load_attachments,
+    rejected,
+)
+from postroom.services.ports import AttachmentFetcher, BlobStore, MessageSigner, UnitOfWork, UnitOfWorkFactory
+from postroom.services.scopes import visible_inbox
+
+IDEMPOTENCY_LIFETIME = timedelta(hours=24)
+_IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._~-]{1,256}")
+
+
+@dataclass(frozen=True)
+class SentRef:
+    message_id: str
+    thread_id: str
+
+
+@dataclass(frozen=True)
+class OutboundSettings:
+    default_domain: str
+    retry_window: timedelta
+    max_fetch_bytes: int
+
+
+@dataclass(frozen=True)
+class Composition:
+    """A message fully decided: what the sender's copy and the wire bytes will say."""
+
+    to: list[str]
+    cc: list[str]
+    bcc: list[str]
+    reply_to: list[str]
+    subject: str | None
+    text: str | None
+    html: str | None
+    labels: list[str]
+    attachments: list[OutgoingAttachment]
+    headers: dict[str, str]
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+
+
+def check_idempotency_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    if not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise InvalidInput("Idempotency-Key must be 1-256 characters of A-Z a-z 0-9 - . _ ~", field="Idempotency-Key")
+    return key
+
+
+def sender_address(inbox: Inbox) -> str:
+    if inbox.display_name:
+        return f"{inbox.display_name} <{inbox.inbox_id}>"
+    return inbox.inbox_id
+
+
+def return_path(row_id: str, domain: str) -> str:
+    """The VERP envelope sender of one message: bounces name the message they are about."""
+    return f"bounces={row_id}@{domain}"
+
+
+class SendService:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        blobs: BlobStore,
+        signer: MessageSigner,
+        fetcher: AttachmentFetcher,
+        settings: OutboundSettings,
+    ) -> None:
+        self._uow = uow_factory
+        self._blobs = blobs
+        self._signer = signer
+        self._fetcher = fetcher
+        self._settings = settings
+        self.on_queued: Callable[[], None] = lambda: None  # the delivery worker's wake-up, set by the composition root
+
+    def send(self, principal: Principal, inbox_id: str, request: SendRequest, idempotency_key: str | None) -> SentRef:
+        require(principal, "message_send")
+        key = check_idempotency_key(idempotency_key)
+        with self._uow() as uow:
+            inbox = visible_inbox(uow, principal, inbox_id)
+        fingerprint = request.fingerprint("send", inbox.inbox_id)
+        if (replayed := self._replay(principal.organization_id, key, fingerprint)) is not None:
+            return replayed
+        composition = Composition(
+            to=check_addresses(request.to, "to"),
+            cc=check_addresses(request.cc, "cc"),
+            bcc=check_addresses(request.bcc, "bcc"),
+            reply_to=check_addresses(request.reply_to, "reply_to"),
+            subject=request.subject,
+            text=request.text,
+            html=request.html,
+            labels=check_labels(request.labels),
+            attachments=self._attachments(request),
+            headers=check_headers(request.headers),
+        )
+        return self.submit(inbox, composition, key, fingerprint)
+
+    def reply(
+        self,
+        principal: Principal,
+        inbox_id: str,
+        message_id: str,
+        request: SendRequest,
+        idempotency_key: str | None,
+        *,
+        reply_all: bool,
+    ) -> SentRef:
+        require(principal, "message_reply")
+        key = check_idempotency_key(idempotency_key)
+        inbox, original = self._original(principal, inbox_id, message_id)
+        fingerprint = request.fingerprint("reply-all" if reply_all else "reply", inbox.inbox_id, message_id)
+        if (replayed := self._replay(principal.organization_id, key, fingerprint)) is not None:
+            return replayed
+        composition = reply_composition(inbox, original, request, reply_all=reply_all)
+        composition = replace(composition, attachments=self._attachments(request))
+        return self.submit(inbox, composition, key, fingerprint)
+
+    def forward(
+        self, principal: Principal, inbox_id: str, message_id: str, request: SendRequest, idempotency_key: str | None
+    ) -> SentRef:
+        require(principal, "message_send")
+        key = check_idempotency_key(idempotency_key)
+        inbox, original = self._original(principal, inbox_id, message_id)
+        fingerprint = request.fingerprint("forward", inbox.inbox_id, message_id)
+        if (replayed := self._replay(principal.organization_id, key, fingerprint)) is not None:
+            return replayed
+        composition = forward_composition(original, request)
+        attachments = [*self.original_attachments(original), *self._attachments(request)]
+        return self.submit(inbox, replace(composition, attachments=attachments), key, fingerprint)
+
+    def original_attachments(self, original: Message) -> list[OutgoingAttachment]:
+        """The attachments of a message being forwarded, read back from the blob store."""
+        loaded = []
+        for attachment in original.attachments:
+            with self._blobs.open(attachment.blob_key) as stream:
+                content = stream.read()
+            loaded.append(
+                OutgoingAttachment(
+                    content=content,
+                    filename=attachment.filename,
+                    content_type=attachment.content_type,
+                    content_disposition=attachment.content_disposition,
+                    content_id=attachment.content_id,
+                )
+            )
+        return loaded
+
+    def load_attachments(self, request: SendRequest) -> list[OutgoingAttachment]:
+        return self._attachments(request)
+
+    def _attachments(self, request: SendRequest) -> list[OutgoingAttachment]:
+        return load_attachments(request.attachments, self._fetcher, self._settings.max_fetch_bytes)
+
+    def _original(self, principal: Principal, inbox_id: str, message_id: str) -> tuple[Inbox, Message]:
+        with self._uow() as uow:
+            inbox = visible_inbox(uow, principal, inbox_id)
+            original = uow.mail.get_message(inbox.inbox_id, message_id)
+        if original is None or forbidden_labels(principal) & set(original.labels):
+            raise NotFound("Message not found")
+        return inbox, original
+
+    def _replay(self, organization_id: str, key: str | None, fingerprint: str) -> SentRef | None:
+        """The first result of an Idempotency-Key used before with the same request; 409 for a different one."""
+        if key is None:
+            return None
+        with self._uow() as uow:
+            found = uow.idempotency.get(organization_id, key)
+        if found is None or found[3] < utcnow() - IDEMPOTENCY_LIFETIME:
+            return None
+        if found[0] != fingerprint:
+            raise Conflict("This Idempotency-Key was used for a different request", code="conflict")
+        return SentRef(message_id=found[1], thread_id=found[2])
+
+    def submit(self, inbox: Inbox, composition: Composition, key: str | None = None, fingerprint: str = "") -> SentRef:
+        """Compose, sign and store the message with its delivery jobs in one transaction, then wake the worker."""
+        if inbox.status is InboxStatus.PAUSED:
+            raise rejected("The inbox is paused and cannot send")
+        recipients = envelope_recipients(composition.to, composition.cc, composition.bcc)
+        with self._uow() as uow:
+            suppressed = uow.suppressions.suppressed(inbox.organization_id, recipients)
+        if suppressed:
+            raise rejected(f"{suppressed[0]} is on the suppression list (an earlier message to it bounced)")
+        now = utcnow()
+        raw = compose(
+            Outgoing(
+                message_id=new_message_id(inbox.domain),
+                date=now,
+                from_=sender_address(inbox),
+                to=composition.to,
+                cc=composition.cc,
+                bcc=composition.bcc,
+                reply_to=composition.reply_to,
+                subject=composition.subject,
+                text=composition.text,
+                html=composition.html,
+                attachments=composition.attachments,
+                headers=composition.headers,
+                in_reply_to=composition.in_reply_to,
+                references=composition.references,
+            )
+        )
+        signed = self._signer.sign(raw, inbox.domain)
+        parsed = parse_message(signed, fallback_domain=inbox.domain)
+        row_id = new_id("msg")
+        labels = list(dict.fromkeys([system.SENT, *composition.labels]))
+        try:
+            message = write_blobs(self._blobs, row_id, inbox, parsed, signed, labels)
+            message.bcc = composition.bcc
+            with self._uow(write=True) as uow:
+                if uow.inboxes.get(inbox.inbox_id) is None:
+                    raise NotFound("Inbox not found")
+                file_in_thread(uow, message)
+                self._queue(uow, message, recipients)
+                if key is not None:
+                    uow.idempotency.forget_before(inbox.organization_id, key, now - IDEMPOTENCY_LIFETIME)
+                    uow.idempotency.put(
+                        inbox.organization_id, key, fingerprint, message.message_id, message.thread_id, now
+                    )
+                uow.commit()
+        except Conflict:
+            self._blobs.delete_prefix(blob_prefix(inbox.inbox_id, row_id))
+            replayed = self._replay(inbox.organization_id, key, fingerprint)
+            if replayed is None:
+                raise
+            return replayed
+        except BaseException:
+            self._blobs.delete_prefix(blob_prefix(inbox.inbox_id, row_id))
+            raise
+        self.on_queued()
+        return SentRef(message_id=message.message_id, thread_id=message.thread_id)
+
+    def _queue(self, uow: UnitOfWork, message: Message, recipients: list[str]) -> None:
+        now = message.created_at
+        uow.deliveries.add_recipients(message.row_id, recipients, now)
+        by_domain: dict[str, list[str]] = {}
+        for address in recipients:
+            by_domain.setdefault(recipient_domain(address), []).append(address)
+        for domain, addresses in by_domain.items():
+            uow.deliveries.add_job(
+                DeliveryJob(
+                    job_id=new_id("job"),
+                    row_id=message.row_id,
+                    inbox_id=message.inbox_id,
+                    organization_id=message.organization_id,
+                    domain=domain,
+                    mail_from=return_path(message.row_id, self._settings.default_domain),
+                    recipients=addresses,
+                    attempts=0,
+                    next_attempt_at=now,
+                    expires_at=now + self._settings.retry_window,
+                    created_at=now,
+                )
+            )
+        uow.outbox.add(
+            OutboxEvent(
+                event_id=new_id("evt"),
+                event_type=MESSAGE_SENT,
+                organization_id=message.organization_id,
+                pod_id=message.pod_id,
+                inbox_id=message.inbox_id,
+                subject_id=message.row_id,
+                created_at=now,
+                data={"recipients": recipients},
+            )
+        )
+
+
+def reply_composition(inbox: Inbox, original: Message, request: SendRequest, *, reply_all: bool) -> Composition:
+    """Recipients, subject and threading headers of a reply; explicit to/cc/bcc replace the derived ones."""
+    derived_to, derived_cc = reply_recipients(
+        own_address=inbox.inbox_id,
+        from_=original.from_,
+        to=original.to,
+        cc=original.cc,
+        reply_to=original.reply_to,
+        reply_all=reply_all,
+        sent_by_us=system.SENT in original.labels,
+    )
+    return Composition(
+        to=check_addresses(request.to, "to") if request.to else derived_to,
+        cc=check_addresses(request.cc, "cc") if request.cc else derived_cc,
+        bcc=check_addresses(request.bcc, "bcc"),
+        reply_to=check_addresses(request.reply_to, "reply_to"),
+        subject=reply_subject(original.subject),
+        text=request.text,
+        html=request.html,
+        labels=check_labels(request.labels),
+        attachments=[],
+        headers=check_headers(request.headers),
+        in_reply_to=original.message_id,
+        references=reply_references(original.message_id, original.references, original.in_reply_to),
+    )
+
+
+def forward_composition(original: Message, request: SendRequest) -> Composition:
+    """The caller's note above the original message; the original's attachments are added by the caller."""
+    return Composition(
+        to=check_addresses(request.to, "to"),
+        cc=check_addresses(request.cc, "cc"),
+        bcc=check_addresses(request.bcc, "bcc"),
+        reply_to=check_addresses(request.reply_to, "reply_to"),
+        subject=request.subject if request.subject is not None else forward_subject(original.subject),
+        text=forwarded_text(
+            text=original.text,
+            from_=original.from_,
+            to=original.to,
+            cc=original.cc,
+            subject=original.subject,
+            date=original.timestamp,
+            note=request.text,
+        ),
+        html=forwarded_html(
+            html=original.html,
+            text=original.text,
+            from_=original.from_,
+            to=original.to,
+            cc=original.cc,
+            subject=original.subject,
+            date=original.timestamp,
+            note_html=request.html,
+        ),
+        labels=check_labels(request.labels),
+        attachments=[],
+        headers=check_headers(request.headers),
+    )
