@@ -1,0 +1,215 @@
+"""Hand one message to the next hop over SMTP (RFC 5321; STARTTLS RFC 3207; SIZE RFC 1870) and report what
+became of each recipient. Network and SMTP failures come back as results, never as exceptions."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import aiosmtplib
+
+from postroom.delivery.routing import Hop
+
+Outcome = Literal["delivered", "temporary", "permanent"]
+
+
+@dataclass(frozen=True)
+class RecipientResult:
+    address: str
+    outcome: Outcome
+    code: int | None  # SMTP reply code when there was one
+    detail: str  # the server's reply text or the local reason ("connection refused", "timeout")
+
+
+class _HopFailed(Exception):
+    """This hop did not take the message; the next one may (internal to this module)."""
+
+    def __init__(self, detail: str, code: int | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.code = code
+
+
+async def transmit(
+    hops: Sequence[Hop],
+    *,
+    mail_from: str,
+    recipients: Sequence[str],
+    raw: bytes,
+    helo_name: str,
+    timeout: float = 60.0,
+    tls_context: ssl.SSLContext | None = None,
+) -> list[RecipientResult]:
+    """Try ``hops`` in order until one answers the transaction; one result per recipient, in order.
+
+    ``tls_context`` replaces the default contexts: verified for a relay or implicit TLS, unverified for
+    opportunistic STARTTLS to an MX host (as MTAs do, since MX certificates rarely match).
+    """
+    if not recipients:
+        return []
+    failures: list[str] = []
+    last_code: int | None = None
+    for hop in hops:
+        try:
+            return await _deliver_via(hop, mail_from, recipients, raw, helo_name, timeout, tls_context)
+        except _HopFailed as failure:
+            failures.append(f"{hop.host}:{hop.port}: {failure.detail}")
+            last_code = failure.code
+    detail = "; ".join(failures) or "no hop to try"
+    return [RecipientResult(address, "temporary", last_code, detail) for address in recipients]
+
+
+async def _deliver_via(
+    hop: Hop,
+    mail_from: str,
+    recipients: Sequence[str],
+    raw: bytes,
+    helo_name: str,
+    timeout: float,
+    tls_context: ssl.SSLContext | None,
+) -> list[RecipientResult]:
+    verified = hop.implicit_tls or hop.require_tls
+    context = tls_context or (ssl.create_default_context() if verified else _unverified_context())
+    client = aiosmtplib.SMTP(
+        hostname=hop.host,
+        port=hop.port,
+        local_hostname=helo_name,
+        timeout=timeout,
+        use_tls=hop.implicit_tls,
+        start_tls=False,
+        tls_context=context,
+    )
+    try:
+        await _open(client, hop, context)
+        return await _transaction(client, mail_from, recipients, raw)
+    except aiosmtplib.SMTPResponseException as error:
+        raise _HopFailed(f"{error.code} {error.message}", error.code) from error
+    except aiosmtplib.SMTPTimeoutError as error:
+        raise _HopFailed(f"timeout: {error}") from error
+    except (aiosmtplib.SMTPException, OSError) as error:
+        raise _HopFailed(_reason(error)) from error
+    finally:
+        await _close(client)
+
+
+async def _open(client: aiosmtplib.SMTP, hop: Hop, context: ssl.SSLContext) -> None:
+    """Connect, greet, secure and authenticate; raises (aiosmtplib or _HopFailed) when the hop is unusable."""
+    await client.connect()
+    await _greet(client)
+    if not hop.implicit_tls:
+        if client.supports_extension("starttls"):
+            try:
+                await client.starttls(server_hostname=hop.host, tls_context=context)
+            except aiosmtplib.SMTPResponseException as error:
+                if hop.require_tls:
+                    raise _HopFailed(f"STARTTLS refused: {error.code} {error.message}", error.code) from error
+                # Opportunistic: a refused STARTTLS leaves the plain session usable.
+            else:
+                await _greet(client)  # RFC 3207 §4.2: forget what was learnt before TLS
+        elif hop.require_tls:
+            raise _HopFailed("the relay does not offer STARTTLS, which it is configured to require")
+    if hop.username is not None:
+        try:
+            await client.login(hop.username, hop.password or "")
+        except aiosmtplib.SMTPAuthenticationError as error:
+            raise _HopFailed(f"authentication failed: {error.code} {error.message}", error.code) from error
+
+
+async def _greet(client: aiosmtplib.SMTP) -> None:
+    try:
+        await client.ehlo()
+    except aiosmtplib.SMTPHeloError:
+        await client.helo()
+
+
+async def _transaction(
+    client: aiosmtplib.SMTP, mail_from: str, recipients: Sequence[str], raw: bytes
+) -> list[RecipientResult]:
+    size = _wire_size(raw)
+    limit = client.esmtp_extensions.get("size", "")
+    if limit.isdigit() and 0 < int(limit) < size:
+        detail = f"message too large: {size} bytes, the server accepts at most {limit}"
+        return [RecipientResult(address, "permanent", None, detail) for address in recipients]
+    if not client.supports_extension("smtputf8") and not all(a.isascii() for a in (mail_from, *recipients)):
+        detail = "the server does not support SMTPUTF8, which these non-ASCII addresses need"
+        return [RecipientResult(address, "permanent", None, detail) for address in recipients]
+    options, encoding = _mail_options(client, mail_from, recipients, raw, size)
+    try:
+        await client.mail(mail_from, options=options, encoding=encoding)
+    except aiosmtplib.SMTPSenderRefused as error:
+        if error.code >= 500:
+            return [_refused(address, error.code, error.message) for address in recipients]
+        raise
+    results: dict[str, RecipientResult] = {}
+    accepted: list[str] = []
+    for address in recipients:
+        try:
+            await client.rcpt(address, encoding=encoding)
+        except aiosmtplib.SMTPRecipientRefused as error:
+            results[address] = _refused(address, error.code, error.message)
+        else:
+            accepted.append(address)
+    if accepted:
+        for address, result in (await _data(client, accepted, raw)).items():
+            results[address] = result
+    return [results[address] for address in recipients]
+
+
+async def _data(client: aiosmtplib.SMTP, accepted: list[str], raw: bytes) -> dict[str, RecipientResult]:
+    try:
+        reply = await client.data(raw)
+    except aiosmtplib.SMTPDataError as error:
+        return {address: _refused(address, error.code, error.message) for address in accepted}
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as error:
+        # The server may have queued the message before the line dropped; retrying risks a duplicate,
+        # which beats losing the message.
+        return {address: RecipientResult(address, "temporary", None, _reason(error)) for address in accepted}
+    return {address: RecipientResult(address, "delivered", reply.code, reply.message) for address in accepted}
+
+
+def _mail_options(
+    client: aiosmtplib.SMTP, mail_from: str, recipients: Sequence[str], raw: bytes, size: int
+) -> tuple[list[str], str]:
+    options: list[str] = []
+    if client.supports_extension("size"):
+        options.append(f"SIZE={size}")
+    if client.supports_extension("8bitmime") and not raw.isascii():
+        options.append("BODY=8BITMIME")
+    encoding = "ascii"
+    if client.supports_extension("smtputf8") and not all(a.isascii() for a in (mail_from, *recipients)):
+        options.append("SMTPUTF8")
+        encoding = "utf-8"
+    return options, encoding
+
+
+def _refused(address: str, code: int, message: str) -> RecipientResult:
+    return RecipientResult(address, "permanent" if code >= 500 else "temporary", code, message)
+
+
+def _wire_size(raw: bytes) -> int:
+    # Bare LFs become CRLF on the wire.
+    return len(raw) + raw.count(b"\n") - raw.count(b"\r\n")
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, ConnectionRefusedError) or isinstance(error.__cause__, ConnectionRefusedError):
+        return f"connection refused ({error})"
+    return str(error) or type(error).__name__
+
+
+def _unverified_context() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+async def _close(client: aiosmtplib.SMTP) -> None:
+    if not client.is_connected:
+        return
+    try:
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        client.close()
