@@ -9,6 +9,7 @@ import sys
 import typer
 
 from postroom.cli import api_keys, inboxes, pods
+from postroom.cli.dns import dns
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -19,6 +20,7 @@ app = typer.Typer(
 app.add_typer(inboxes.app, name="inboxes")
 app.add_typer(pods.app, name="pods")
 app.add_typer(api_keys.app, name="keys")
+app.command()(dns)
 
 
 def _configure_logging(level: str) -> None:

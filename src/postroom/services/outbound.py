@@ -14,7 +14,7 @@ from postroom.domain.inbox import InboxStatus
 from postroom.domain.outbound import DeliveryJob, DeliveryResult, RetryPolicy
 from postroom.services.outcomes import apply_results
 from postroom.services.ports import BlobStore, UnitOfWorkFactory
-from postroom.services.receive import Delivery, ReceiveService
+from postroom.services.receive import Delivery, ReceiveService, inbox_address
 
 
 class OutboundService:
@@ -69,7 +69,7 @@ class OutboundService:
         results = []
         for address in addresses:
             with self._uow() as uow:
-                inbox = uow.inboxes.get(address)
+                inbox = uow.inboxes.get(inbox_address(address))
             if inbox is None:
                 results.append(DeliveryResult(address, "permanent", 550, "5.1.1 No such mailbox here"))
             elif inbox.status is InboxStatus.PAUSED:

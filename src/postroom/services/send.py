@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from postroom.domain import labels as system
 from postroom.domain.access import Principal
@@ -20,7 +20,7 @@ from postroom.domain.inbox import Inbox, InboxStatus
 from postroom.domain.message import Message
 from postroom.domain.outbound import DeliveryJob, recipient_domain
 from postroom.errors import Conflict, InvalidInput, NotFound
-from postroom.mime.compose import Outgoing, OutgoingAttachment, compose, new_message_id
+from postroom.mime.compose import HeaderError, Outgoing, OutgoingAttachment, compose, new_message_id
 from postroom.mime.parse import parse_message
 from postroom.mime.replies import (
     forward_subject,
@@ -223,24 +223,10 @@ class SendService:
         if suppressed:
             raise rejected(f"{suppressed[0]} is on the suppression list (an earlier message to it bounced)")
         now = utcnow()
-        raw = compose(
-            Outgoing(
-                message_id=new_message_id(inbox.domain),
-                date=now,
-                from_=sender_address(inbox),
-                to=composition.to,
-                cc=composition.cc,
-                bcc=composition.bcc,
-                reply_to=composition.reply_to,
-                subject=composition.subject,
-                text=composition.text,
-                html=composition.html,
-                attachments=composition.attachments,
-                headers=composition.headers,
-                in_reply_to=composition.in_reply_to,
-                references=composition.references,
-            )
-        )
+        try:
+            raw = self._compose(inbox, composition, now)
+        except HeaderError as error:
+            raise InvalidInput(str(error)) from error
         signed = self._signer.sign(raw, inbox.domain)
         parsed = parse_message(signed, fallback_domain=inbox.domain)
         row_id = new_id("msg")
@@ -270,6 +256,27 @@ class SendService:
             raise
         self.on_queued()
         return SentRef(message_id=message.message_id, thread_id=message.thread_id)
+
+    @staticmethod
+    def _compose(inbox: Inbox, composition: Composition, now: datetime) -> bytes:
+        return compose(
+            Outgoing(
+                message_id=new_message_id(inbox.domain),
+                date=now,
+                from_=sender_address(inbox),
+                to=composition.to,
+                cc=composition.cc,
+                bcc=composition.bcc,
+                reply_to=composition.reply_to,
+                subject=composition.subject,
+                text=composition.text,
+                html=composition.html,
+                attachments=composition.attachments,
+                headers=composition.headers,
+                in_reply_to=composition.in_reply_to,
+                references=composition.references,
+            )
+        )
 
     def _queue(self, uow: UnitOfWork, message: Message, recipients: list[str]) -> None:
         now = message.created_at
