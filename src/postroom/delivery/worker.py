@@ -17,6 +17,7 @@ from postroom.domain.outbound import DeliveryJob, DeliveryResult, Outcome
 from postroom.services.outbound import OutboundService
 
 log = logging.getLogger("postroom.delivery")
+RECORD_BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class DeliveryWorker:
         self._periodic = periodic  # e.g. sending scheduled drafts that have come due
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._results_queue: asyncio.Queue[tuple[DeliveryJob, list[DeliveryResult]]] = asyncio.Queue()
 
     def wake(self) -> None:
         """Thread-safe: new jobs were committed; look now rather than at the next poll."""
@@ -54,6 +56,13 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
+        recorder = asyncio.create_task(self._record_results())
+        try:
+            await self._claim_and_attempt()
+        finally:
+            recorder.cancel()
+
+    async def _claim_and_attempt(self) -> None:
         running: set[asyncio.Task[None]] = set()
         while True:
             self._wake.clear()
@@ -82,11 +91,23 @@ class DeliveryWorker:
 
     async def _attempt(self, job: DeliveryJob) -> None:
         try:
-            results = await self._results(job)
-            await asyncio.to_thread(self._outbound.record, job, results)
+            self._results_queue.put_nowait((job, await self._results(job)))
         except Exception:
             # The lease runs out and the job is tried again; nothing is lost.
             log.exception("delivery attempt of job %s failed", job.job_id)
+
+    async def _record_results(self) -> None:
+        """Write finished attempts in batches: one transaction for many jobs keeps the write lock free for others."""
+        while True:
+            batch = [await self._results_queue.get()]
+            while not self._results_queue.empty() and len(batch) < RECORD_BATCH:
+                batch.append(self._results_queue.get_nowait())
+            try:
+                await asyncio.to_thread(self._outbound.record_many, batch)
+            except Exception:
+                log.exception(
+                    "recording %d delivery results failed; the jobs are retried after their lease", len(batch)
+                )
 
     async def _results(self, job: DeliveryJob) -> list[DeliveryResult]:
         rejected = await asyncio.to_thread(self._outbound.screen, job)

@@ -6,14 +6,14 @@ per job attempt, and only while the worker's lease on the job still holds.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from postroom.domain.clock import utcnow
 from postroom.domain.ids import new_id
 from postroom.domain.inbox import InboxStatus
 from postroom.domain.outbound import DeliveryJob, DeliveryResult, RetryPolicy
 from postroom.services.outcomes import apply_results
-from postroom.services.ports import BlobStore, UnitOfWorkFactory
+from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
 from postroom.services.receive import Delivery, ReceiveService, inbox_address
 
 
@@ -80,23 +80,32 @@ class OutboundService:
         return results
 
     def record(self, job: DeliveryJob, results: list[DeliveryResult]) -> None:
-        """Apply one attempt's results; retry what failed temporarily, or bounce it once the window has passed."""
+        self.record_many([(job, results)])
+
+    def record_many(self, attempts: list[tuple[DeliveryJob, list[DeliveryResult]]]) -> None:
+        """Apply attempts' results in one transaction; retry what failed temporarily, bounce it after the window.
+
+        A job whose lease ran out (another worker took it over) or whose message was deleted is skipped.
+        """
         now = utcnow()
         with self._uow(write=True) as uow:
-            current = uow.deliveries.get_job(job.job_id, job.lease or "")
-            if current is None:
-                return  # the lease ran out and another worker took the job over, or the message was deleted
-            message = uow.mail.get_message_row(job.row_id, lock=True)
-            if message is None:
-                uow.deliveries.finish(job.job_id)
-                uow.commit()
-                return
-            retry = apply_results(uow, message, results, now, give_up=now >= current.expires_at)
-            if retry:
-                current.recipients = retry
-                current.next_attempt_at = min(now + self._retry.delay(current.attempts), current.expires_at)
-                current.last_error = next((r.detail for r in results if r.address in retry), None)
-                uow.deliveries.reschedule(current)
-            else:
-                uow.deliveries.finish(job.job_id)
+            for job, results in attempts:
+                self._apply(uow, job, results, now)
             uow.commit()
+
+    def _apply(self, uow: UnitOfWork, job: DeliveryJob, results: list[DeliveryResult], now: datetime) -> None:
+        current = uow.deliveries.get_job(job.job_id, job.lease or "")
+        if current is None:
+            return
+        message = uow.mail.get_message_row(job.row_id, lock=True)
+        if message is None:
+            uow.deliveries.finish(job.job_id)
+            return
+        retry = apply_results(uow, message, results, now, give_up=now >= current.expires_at)
+        if retry:
+            current.recipients = retry
+            current.next_attempt_at = min(now + self._retry.delay(current.attempts), current.expires_at)
+            current.last_error = next((r.detail for r in results if r.address in retry), None)
+            uow.deliveries.reschedule(current)
+        else:
+            uow.deliveries.finish(job.job_id)
