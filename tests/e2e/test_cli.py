@@ -1,4 +1,4 @@
-"""End-to-end tests of the people-facing CLI (``postroom inboxes|pods|keys``), run as subprocesses against a server."""
+"""End-to-end tests of the people-facing CLI (``postroom inboxes|pods|keys|dns``), run as subprocesses."""
 
 from __future__ import annotations
 
@@ -393,3 +393,19 @@ def test_parse_permissions_and_timestamps() -> None:
 def test_environment_variables_configure_the_connection(server: ServerProcess) -> None:
     env = clean_env(POSTROOM_API_URL=server.base_url, POSTROOM_API_KEY=server.api_key)
     assert "count" in ok_json(run("pods", "list", "--json", env=env))
+
+
+def test_dns_prints_the_zone_file_whose_dkim_key_signs_outgoing_mail(server: ServerProcess) -> None:
+    import dns.zone
+
+    zone_text, unknown = run_all(against(server, "dns"), against(server, "dns", "nowhere.example"))
+    text = ok(zone_text)
+    zone = dns.zone.from_text(text, check_origin=False)
+    assert str(zone.origin) == f"{DOMAIN}."
+    records = {str(name): {rdataset.rdtype.name for rdataset in node} for name, node in zone.nodes.items()}
+    assert records["@"] == {"MX", "TXT"}
+    assert records["_dmarc"] == {"TXT"}
+    dkim_txt = b"".join(zone.find_rdataset("postroom._domainkey", "TXT")[0].strings)
+    assert dkim_txt.startswith(b"v=DKIM1; k=rsa; p=")
+    assert unknown.returncode == 1
+    assert unknown.stderr.startswith("error: 404")
