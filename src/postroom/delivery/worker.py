@@ -78,7 +78,7 @@ class DeliveryWorker:
                 task = asyncio.create_task(self._attempt(job))
                 running.add(task)
                 task.add_done_callback(self._finished(running))
-            if len(jobs) < free:
+            if free <= 0 or len(jobs) < free:  # otherwise more may be due: claim again at once
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
 
