@@ -25,6 +25,7 @@ from postroom.services.access import DOWNLOAD_SECRET_NAME, PAGE_TOKEN_SECRET_NAM
 from postroom.services.api_keys import ApiKeyService
 from postroom.services.container import Services
 from postroom.services.dns import DnsService, SendingDomain
+from postroom.services.drafts import DraftService
 from postroom.services.inboxes import InboxService
 from postroom.services.mail import MailService
 from postroom.services.outbound import OutboundService
@@ -96,10 +97,17 @@ class Runtime:
             timeout_seconds=s.delivery_timeout_seconds,
         )
         worker = DeliveryWorker(
-            self.services.outbound, routes, concurrency=s.delivery_concurrency, poll_seconds=s.delivery_poll_seconds
+            self.services.outbound,
+            routes,
+            concurrency=s.delivery_concurrency,
+            poll_seconds=s.delivery_poll_seconds,
+            periodic=self._send_due_drafts,
         )
         self.services.send.on_queued = worker.wake
         return worker
+
+    async def _send_due_drafts(self) -> None:
+        await asyncio.to_thread(self.services.drafts.send_due)
 
     async def serve(self) -> None:
         """Run the HTTP API, the SMTP server and the delivery worker in this event loop until told to stop."""
@@ -167,6 +175,19 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
     def dkim_txt() -> str:
         return signer.public_txt(default_domain) or ""
 
+    send = SendService(
+        factory,
+        blobs,
+        signer,
+        HttpAttachmentFetcher(
+            allow_private=settings.allow_private_urls, timeout_seconds=settings.attachment_fetch_timeout_seconds
+        ),
+        OutboundSettings(
+            default_domain=default_domain,
+            retry_window=timedelta(seconds=settings.delivery_retry_window_seconds),
+            max_fetch_bytes=settings.attachment_fetch_max_bytes,
+        ),
+    )
     services = Services(
         access=access,
         inboxes=InboxService(factory, tokens, default_domain, blobs),
@@ -176,19 +197,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
         mail=MailService(factory, tokens, blobs, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME))),
         search=SearchService(factory, tokens),
         health=Health(factory, blobs),
-        send=SendService(
-            factory,
-            blobs,
-            signer,
-            HttpAttachmentFetcher(
-                allow_private=settings.allow_private_urls, timeout_seconds=settings.attachment_fetch_timeout_seconds
-            ),
-            OutboundSettings(
-                default_domain=default_domain,
-                retry_window=timedelta(seconds=settings.delivery_retry_window_seconds),
-                max_fetch_bytes=settings.attachment_fetch_max_bytes,
-            ),
-        ),
+        send=send,
         outbound=OutboundService(
             factory,
             blobs,
@@ -202,5 +211,6 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
             frozenset({default_domain}),
         ),
         dns=DnsService(factory, [SendingDomain(default_domain, mail_host(settings), selector, dkim_txt)]),
+        drafts=DraftService(factory, tokens, blobs, send, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME))),
     )
     return Runtime(settings, engine, services, bootstrap, signer)

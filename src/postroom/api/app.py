@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from postroom.api import downloads, errors
 from postroom.api.middleware import RequestMiddleware
 from postroom.api.ratelimit import RateLimiter
-from postroom.api.routes import api_keys, domains, health, identity, inboxes, messages, pods, send, threads
+from postroom.api.routes import api_keys, domains, drafts, health, identity, inboxes, messages, pods, send, threads
 from postroom.services.container import Services
 
 
@@ -29,7 +29,7 @@ def create_app(
     app.state.services = services
     app.state.rate_limiter = RateLimiter(rate_limit_per_second, rate_limit_burst)
     errors.install(app)
-    for module in (health, identity, inboxes, pods, api_keys, threads, send, messages, domains, downloads):
+    for module in (health, identity, inboxes, pods, api_keys, threads, send, messages, domains, drafts, downloads):
         app.include_router(module.router)
     app.add_middleware(RequestMiddleware, max_body_bytes=max_request_bytes, log_requests=access_log)
     return app

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from postroom.services.access import AccessService
 from postroom.services.api_keys import ApiKeyService
 from postroom.services.dns import DnsService
+from postroom.services.drafts import DraftService
 from postroom.services.inboxes import InboxService
 from postroom.services.mail import MailService
 from postroom.services.outbound import OutboundService
@@ -30,3 +31,4 @@ class Services:
     send: SendService
     outbound: OutboundService
     dns: DnsService
+    drafts: DraftService

@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import BinaryIO, Protocol
 
 from postroom.domain.access import ApiKey, Organization, Pod
+from postroom.domain.draft import Draft
 from postroom.domain.events import OutboxEvent
 from postroom.domain.inbox import Inbox
 from postroom.domain.listing import InboxScope, KeyScope, MailFilter, SearchHit
@@ -90,6 +91,20 @@ class MailRepository(Protocol):
         """Recompute the thread's summary from its messages; delete it when none are left."""
 
 
+class DraftRepository(Protocol):
+    """Drafts with their labels and attachments; scheduled ones are claimed for sending with a lease."""
+
+    def get(self, draft_id: str, *, lock: bool = False) -> Draft | None: ...
+    def get_by_client_id(self, inbox_id: str, client_id: str) -> Draft | None: ...
+    def add(self, draft: Draft) -> None: ...
+    def update(self, draft: Draft) -> None: ...
+    def delete(self, draft_id: str) -> None: ...
+    def list_page(self, scope: InboxScope, mail_filter: MailFilter, page: PageRequest) -> list[Draft]:
+        """Drafts in scope with all of ``mail_filter.labels``, updated_at in its window; keyset on updated_at."""
+
+    def claim_due(self, now: datetime, stranded_before: datetime, limit: int) -> list[Draft]: ...
+
+
 class OutboxRepository(Protocol):
     def add(self, event: OutboxEvent) -> None: ...
 
@@ -158,6 +173,8 @@ class UnitOfWork(Protocol):
     def idempotency(self) -> IdempotencyRepository: ...
     @property
     def suppressions(self) -> SuppressionRepository: ...
+    @property
+    def drafts(self) -> DraftRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -187,8 +187,12 @@ class SendService:
             )
         return loaded
 
-    def load_attachments(self, request: SendRequest) -> list[OutgoingAttachment]:
-        return self._attachments(request)
+    def load_attachments(self, request: SendRequest, field_name: str = "attachments") -> list[OutgoingAttachment]:
+        return load_attachments(request.attachments, self._fetcher, self._settings.max_fetch_bytes, field_name)
+
+    def replayed(self, organization_id: str, key: str | None, fingerprint: str) -> SentRef | None:
+        """The first result of an earlier request with this Idempotency-Key (409 when that request differed)."""
+        return self._replay(organization_id, key, fingerprint)
 
     def _attachments(self, request: SendRequest) -> list[OutgoingAttachment]:
         return load_attachments(request.attachments, self._fetcher, self._settings.max_fetch_bytes)

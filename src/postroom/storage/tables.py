@@ -297,3 +297,60 @@ suppressions = Table(
     Column("reason", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+# Drafts (spec §3.6): unsent messages; a scheduled one is claimed for sending by setting send_status "sending"
+# and sending_since (the lease), so a crash mid-send leaves a claim that expires and is taken again.
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("draft_id", String(64), primary_key=True),
+    Column("inbox_id", String(320), ForeignKey("inboxes.inbox_id", ondelete="CASCADE"), nullable=False),
+    Column("organization_id", String(64), nullable=False),
+    Column("pod_id", String(64), nullable=False),
+    Column("client_id", String(256)),
+    Column("labels", JSON, nullable=False),
+    Column("reply_to", JSON, nullable=False),
+    Column("to", JSON, nullable=False),
+    Column("cc", JSON, nullable=False),
+    Column("bcc", JSON, nullable=False),
+    Column("subject", Text),
+    Column("preview", Text),
+    Column("text", Text),
+    Column("html", Text),
+    Column("in_reply_to", Text),
+    Column("forward_of", Text),
+    Column("references", JSON, nullable=False),
+    Column("send_status", String(16)),
+    Column("send_at", UtcDateTime),
+    Column("sending_since", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("inbox_id", "client_id"),
+    Index("ix_drafts_inbox_updated", "inbox_id", "updated_at", "draft_id"),
+    Index("ix_drafts_pod_updated", "pod_id", "updated_at", "draft_id"),
+    Index("ix_drafts_org_updated", "organization_id", "updated_at", "draft_id"),
+    Index("ix_drafts_send_at", "send_at"),
+)
+
+draft_labels = Table(
+    "draft_labels",
+    metadata,
+    Column("draft_id", String(64), ForeignKey("drafts.draft_id", ondelete="CASCADE"), primary_key=True),
+    Column("label", String(256), primary_key=True),
+    Index("ix_draft_labels_label", "label", "draft_id"),
+)
+
+draft_attachments = Table(
+    "draft_attachments",
+    metadata,
+    Column("attachment_id", String(64), primary_key=True),
+    Column("draft_id", String(64), ForeignKey("drafts.draft_id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("filename", Text),
+    Column("content_type", String(256)),
+    Column("content_disposition", String(16)),
+    Column("content_id", Text),
+    Column("blob_key", String(1024), nullable=False),
+    Index("ix_draft_attachments_draft", "draft_id", "position"),
+)

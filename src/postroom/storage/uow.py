@@ -7,6 +7,7 @@ from types import TracebackType
 
 from sqlalchemy import Engine, text
 
+from postroom.storage.drafts import SqlDraftRepository
 from postroom.storage.engine import WRITE_FLAG
 from postroom.storage.mail import SqlMailRepository, SqlOutboxRepository
 from postroom.storage.outbound import SqlDeliveryRepository, SqlIdempotencyRepository, SqlSuppressionRepository
@@ -50,6 +51,7 @@ class SqlUnitOfWork:
         self.deliveries = SqlDeliveryRepository(self._connection)
         self.idempotency = SqlIdempotencyRepository(self._connection)
         self.suppressions = SqlSuppressionRepository(self._connection)
+        self.drafts = SqlDraftRepository(self._connection)
         return self
 
     def commit(self) -> None:
