@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -44,7 +45,8 @@ class DeliveryWorker:
         self._routes = routes
         self._concurrency = concurrency
         self._poll_seconds = poll_seconds
-        self._periodic = periodic  # e.g. sending scheduled drafts that have come due
+        self._periodic = periodic  # e.g. sending scheduled drafts that have come due; at most once per poll
+        self._periodic_last = float("-inf")
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._results_queue: asyncio.Queue[tuple[DeliveryJob, list[DeliveryResult]]] = asyncio.Queue()
@@ -67,7 +69,8 @@ class DeliveryWorker:
         while True:
             self._wake.clear()
             try:
-                if self._periodic is not None:
+                if self._periodic is not None and time.monotonic() - self._periodic_last >= self._poll_seconds:
+                    self._periodic_last = time.monotonic()
                     await self._periodic()
                 free = self._concurrency - len(running)
                 jobs = await asyncio.to_thread(self._outbound.claim, free) if free > 0 else []
