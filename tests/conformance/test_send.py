@@ -34,8 +34,9 @@ from agentmail.inboxes import CreateInboxRequest
 from agentmail.messages import Message
 from agentmail.messages.errors import MessageRejectedError
 
+from tests.conformance.conftest import environment, outbound_env
 from tests.conformance.helpers import DEFAULT_DOMAIN, NO_RETRY, expect_async_error, expect_error, unique
-from tests.support.server import ServerProcess
+from tests.support.server import ServerProcess, running_server
 from tests.support.sink import Received, SinkServer
 
 T = TypeVar("T")
@@ -362,6 +363,81 @@ def test_two_inboxes_converse_through_the_sdk(sdk: AgentMail, sink: SinkServer) 
     with_label(sdk, bob, forward.message_id, "delivered")
 
 
+def test_reply_and_reply_all_to_mail_from_outside(server: ServerProcess, sdk: AgentMail, sink: SinkServer) -> None:
+    inbox_id = new_inbox(sdk, "Desk")
+    ann, replies, dan, carol = remote("ann"), remote("replies"), remote("dan"), remote("carol")
+    local, _, domain = inbox_id.partition("@")
+    original_id = f"<{uuid.uuid4().hex}@example.org>"
+    raw = (
+        f"From: Ann <{ann}>\r\n"
+        f"Reply-To: {replies}\r\n"
+        f"To: {inbox_id}, Dan <{dan}>\r\n"
+        f"Cc: Carol <{carol}>, {local}+tag@{domain.upper()}\r\n"
+        "Subject: Question\r\n"
+        f"Message-ID: {original_id}\r\n"
+        "References: <root@example.org>\r\n"
+        "In-Reply-To: <root@example.org>\r\n"
+        "\r\nCan you help?\r\n"
+    ).encode()
+    with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=10) as smtp:
+        assert smtp.sendmail(ann, [inbox_id], raw) == {}
+    received = sdk.inboxes.messages.get(inbox_id, original_id)
+
+    reply = sdk.inboxes.messages.reply(inbox_id, original_id, text="Only to you.")
+    everyone = sdk.inboxes.messages.reply_all(inbox_id, original_id, text="To all of you.")
+    assert reply.thread_id == everyone.thread_id == received.thread_id
+
+    by_id = {parsed(m.raw)["Message-ID"].strip(): m for m in arrivals(sink, replies, 2)}
+    to_replies, all_to_replies = by_id[reply.message_id], by_id[everyone.message_id]
+    assert [r.lower() for r in to_replies.rcpt_tos] == [replies]  # Reply-To wins over From, and nobody else
+    single = parsed(to_replies.raw)
+    assert single["Message-ID"].strip() == reply.message_id
+    assert [a.addr_spec for a in single["To"].addresses] == [replies]
+    assert single["Cc"] is None
+    assert single["Subject"] == "Re: Question"
+    assert single["In-Reply-To"].strip() == original_id
+    assert single["References"].split() == ["<root@example.org>", original_id]
+
+    wide = parsed(all_to_replies.raw)
+    assert wide["Message-ID"].strip() == everyone.message_id
+    assert [a.addr_spec for a in wide["To"].addresses] == [replies, dan]
+    assert [(a.display_name, a.addr_spec) for a in wide["Cc"].addresses] == [("Carol", carol)]
+    # Never our own address, not even plus-tagged and upper-cased.
+    assert sorted(r.lower() for r in all_to_replies.rcpt_tos) == sorted([replies, dan, carol])
+    assert received_so_far(sink, ann) == []
+
+    thread = sdk.inboxes.threads.get(inbox_id, received.thread_id)
+    assert [m.message_id for m in thread.messages] == [original_id, reply.message_id, everyone.message_id]
+
+
+def test_explicit_recipients_of_a_reply_replace_the_derived_ones(sdk: AgentMail, sink: SinkServer) -> None:
+    inbox_id = new_inbox(sdk)
+    first_to, instead = remote("first"), remote("instead")
+    sent = sdk.inboxes.messages.send(inbox_id, to=first_to, subject="Start", text="Hi.")
+    reply = sdk.inboxes.messages.reply(inbox_id, sent.message_id, to=[instead], text="Moved.")
+    [transaction] = arrivals(sink, instead)
+    assert [r.lower() for r in transaction.rcpt_tos] == [instead]
+    wire = parsed(transaction.raw)
+    assert wire["Message-ID"].strip() == reply.message_id
+    assert wire["In-Reply-To"].strip() == sent.message_id
+    assert len(arrivals(sink, first_to)) == 1  # only the first message went to the first recipient
+    with_label(sdk, inbox_id, reply.message_id, "delivered")
+    assert len(received_so_far(sink, first_to)) == 1
+
+
+def test_one_rcpt_per_distinct_address(sdk: AgentMail, sink: SinkServer) -> None:
+    inbox_id = new_inbox(sdk)
+    to, other = remote("dup"), remote("other")
+    sent = sdk.inboxes.messages.send(
+        inbox_id, to=[to, f"Again <{to.upper()}>"], cc=[to, other], bcc=[other], subject="Dups", text="x"
+    )
+    [transaction] = arrivals(sink, to)
+    assert sorted(r.lower() for r in transaction.rcpt_tos) == sorted([to, other])
+    assert parsed(transaction.raw)["Message-ID"].strip() == sent.message_id
+    with_label(sdk, inbox_id, sent.message_id, "delivered")
+    assert len(received_so_far(sink, to)) == 1
+
+
 # --- retries, bounces, DSNs -------------------------------------------------------------------------------------
 
 
@@ -413,6 +489,33 @@ def test_hard_bounce_labels_and_suppresses(sdk: AgentMail, sink: SinkServer) -> 
     assert [m.message_id for m in sdk.inboxes.messages.list(inbox_id).messages] == [sent.message_id]
     assert len([1 for address, _ in list(sink.rcpt_log) if address.lower() == nobody]) == attempts
     assert received_so_far(sink, good) == []
+
+
+def test_local_recipients_that_do_not_exist_bounce(sdk: AgentMail) -> None:
+    inbox_id = new_inbox(sdk)
+    ghost = f"{unique('ghost')}@{DEFAULT_DOMAIN}"
+    sent = sdk.inboxes.messages.send(inbox_id, to=ghost, subject="Hello?", text="x")
+    bounced = with_label(sdk, inbox_id, sent.message_id, "bounced")
+    assert "delivered" not in bounced.labels
+    expect_error(
+        lambda: sdk.inboxes.messages.send(inbox_id, to=ghost, text="x", request_options=NO_RETRY),
+        403,
+        "message_rejected",
+        MessageRejectedError,
+    )
+
+
+def test_mail_to_a_paused_local_inbox_bounces_but_does_not_suppress_it(sdk: AgentMail) -> None:
+    """Pausing is temporary: once the inbox is active again, mail to it must go through."""
+    sender, resting = new_inbox(sdk), new_inbox(sdk)
+    sdk.inboxes.update(resting, status="paused")
+    sent = sdk.inboxes.messages.send(sender, to=resting, subject="While paused", text="x")
+    with_label(sdk, sender, sent.message_id, "bounced")
+    assert sdk.inboxes.messages.list(resting).count == 0
+    sdk.inboxes.update(resting, status="active")
+    again = sdk.inboxes.messages.send(sender, to=resting, subject="Back", text="x", request_options=NO_RETRY)
+    with_label(sdk, sender, again.message_id, "delivered")
+    assert arrived_in(sdk, resting, "Back").message_id == again.message_id
 
 
 def dsn_for(return_path: str, failed: str, original_message_id: str) -> bytes:
@@ -556,6 +659,39 @@ def test_idempotency_key(sdk: AgentMail, sink: SinkServer) -> None:
     assert sdk.inboxes.messages.list(other).count == 0
 
 
+def test_concurrent_retries_with_one_key_send_once(sdk: AgentMail, sink: SinkServer) -> None:
+    inbox_id = new_inbox(sdk)
+    to = remote("race")
+    key = f"race-{uuid.uuid4().hex}"
+    results: list[tuple[str, str] | int] = []
+    lock = threading.Lock()
+
+    def attempt() -> None:
+        try:
+            sent = sdk.inboxes.messages.send(
+                inbox_id, to=to, subject="Race", text="Once.", idempotency_key=key, request_options=NO_RETRY
+            )
+            outcome: tuple[str, str] | int = (sent.message_id, sent.thread_id)
+        except ApiError as error:
+            outcome = int(error.status_code or 0)
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    successes = {result for result in results if isinstance(result, tuple)}
+    assert len(results) == 8
+    assert len(successes) == 1, results
+    assert all(result == 409 for result in results if not isinstance(result, tuple)), results
+    [(message_id, _)] = successes
+    assert [m.message_id for m in sdk.inboxes.messages.list(inbox_id).messages] == [message_id]
+    with_label(sdk, inbox_id, message_id, "delivered")
+    assert len(received_so_far(sink, to)) == 1
+
+
 # --- refusals ----------------------------------------------------------------------------------------------------
 
 
@@ -620,6 +756,95 @@ def test_reply_to_unknown_message_is_404(sdk: AgentMail) -> None:
         ),
     ):
         expect_error(call, 404, "not_found")
+
+
+# --- a server of its own: a short retry window and a small fetch budget -----------------------------------------
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def strict(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[AgentMail, SinkServer]]:
+    """A server that gives up on temporary failures after 3 s and fetches at most 800 bytes of attachments."""
+    with SinkServer() as own_sink:
+        env = {
+            **outbound_env(own_sink),
+            "POSTROOM_DELIVERY_RETRY_WINDOW_SECONDS": "3",
+            "POSTROOM_ATTACHMENT_FETCH_MAX_BYTES": "800",
+        }
+        data_dir = tmp_path_factory.mktemp(f"strict-{request.param}")
+        with running_server(request.param, data_dir, extra_env=env) as process:
+            yield AgentMail(api_key=process.api_key, environment=environment(process)), own_sink
+
+
+def test_temporary_failures_past_the_window_bounce_without_suppressing(strict: tuple[AgentMail, SinkServer]) -> None:
+    sdk, sink = strict
+    inbox_id = new_inbox(sdk)
+    busy = remote("busy")
+    sink.script_rcpt(busy, "451 4.2.1 mailbox busy", always=True)
+    sent = sdk.inboxes.messages.send(inbox_id, to=busy, subject="Busy", text="x")
+    with_label(sdk, inbox_id, sent.message_id, "delayed")
+    bounced = with_label(sdk, inbox_id, sent.message_id, "bounced")
+    assert "delayed" not in bounced.labels
+    assert len([1 for address, _ in list(sink.rcpt_log) if address.lower() == busy]) >= 2  # it was retried
+    # A transient bounce says nothing about the address: the next message to it is accepted and, once the
+    # mailbox takes mail again, delivered.
+    sink.clear()
+    again = sdk.inboxes.messages.send(inbox_id, to=busy, subject="Busy again", text="x", request_options=NO_RETRY)
+    with_label(sdk, inbox_id, again.message_id, "delivered")
+    [transaction] = arrivals(sink, busy)
+    assert parsed(transaction.raw)["Message-ID"].strip() == again.message_id
+
+
+@pytest.mark.parametrize(
+    ("stage", "reply"),
+    [("rcpt", "552 5.2.2 mailbox full"), ("data", "554 5.7.1 message content rejected")],
+)
+def test_permanent_failures_about_the_message_do_not_suppress(
+    strict: tuple[AgentMail, SinkServer], stage: str, reply: str
+) -> None:
+    sdk, sink = strict
+    sink.clear()
+    inbox_id = new_inbox(sdk)
+    to = remote("full")
+    if stage == "rcpt":
+        sink.script_rcpt(to, reply)
+    else:
+        sink.script_data(reply)
+    sent = sdk.inboxes.messages.send(inbox_id, to=to, subject="Refused", text="x")
+    bounced = with_label(sdk, inbox_id, sent.message_id, "bounced")
+    assert "delivered" not in bounced.labels
+    assert received_so_far(sink, to) == []
+    again = sdk.inboxes.messages.send(inbox_id, to=to, subject="Try again", text="x", request_options=NO_RETRY)
+    with_label(sdk, inbox_id, again.message_id, "delivered")
+    [transaction] = arrivals(sink, to)
+    assert parsed(transaction.raw)["Message-ID"].strip() == again.message_id
+
+
+def test_attachment_urls_over_the_fetch_budget_are_rejected(strict: tuple[AgentMail, SinkServer], web: str) -> None:
+    sdk, sink = strict
+    inbox_id = new_inbox(sdk)
+    to = remote("budget")
+    assert len(PDF) < 800 < 2 * len(PDF)
+    sdk.inboxes.messages.send(inbox_id, to=to, text="one fits", attachments=[SendAttachment(url=f"{web}/report.pdf")])
+    expect_error(
+        lambda: sdk.inboxes.messages.send(
+            inbox_id,
+            to=to,
+            text="two do not",
+            attachments=[SendAttachment(url=f"{web}/report.pdf"), SendAttachment(url=f"{web}/report.pdf")],
+            request_options=NO_RETRY,
+        ),
+        403,
+        "message_rejected",
+        MessageRejectedError,
+    )
+    # Inline content does not count against the URL budget.
+    sdk.inboxes.messages.send(
+        inbox_id, to=to, text="inline", attachments=[SendAttachment(content=b64(PDF * 3), filename="big.pdf")]
+    )
+    assert sdk.inboxes.messages.list(inbox_id).count == 2
+    arrivals(sink, to, 2)
 
 
 # --- the async client -------------------------------------------------------------------------------------------
