@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
@@ -36,8 +37,9 @@ from agentmail.messages.errors import MessageRejectedError
 
 from tests.conformance.conftest import environment, outbound_env
 from tests.conformance.helpers import DEFAULT_DOMAIN, NO_RETRY, expect_async_error, expect_error, unique
+from tests.support.databases import postgres_database
 from tests.support.server import ServerProcess, running_server
-from tests.support.sink import Received, SinkServer
+from tests.support.sink import GreetingRefuser, Received, SinkServer
 
 T = TypeVar("T")
 
@@ -845,6 +847,60 @@ def test_attachment_urls_over_the_fetch_budget_are_rejected(strict: tuple[AgentM
     )
     assert sdk.inboxes.messages.list(inbox_id).count == 2
     arrivals(sink, to, 2)
+
+
+CRASH_COUNT = 20
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_queued_sends_survive_kill_9(tmp_path: Path, backend: str) -> None:
+    """Sends answered 200 whose delivery is still pending survive a ``kill -9``: the restarted server delivers
+    each exactly once (the first server's next hop only ever answered 421, so nothing had gone out)."""
+    database: AbstractContextManager[str | None] = postgres_database() if backend == "postgres" else nullcontext()
+    with SinkServer() as own_sink, GreetingRefuser() as refuser, database as database_url:
+        # A short lease, so a job claimed by the killed process comes due again quickly.
+        refusing = {
+            **outbound_env(own_sink),
+            "POSTROOM_MX_OVERRIDES": f"example.org=127.0.0.1:{refuser.port}",
+            "POSTROOM_DELIVERY_LEASE_SECONDS": "2",
+        }
+        first = ServerProcess(tmp_path / "data", database_url=database_url, extra_env=refusing).start()
+        try:
+            sdk = AgentMail(api_key=first.api_key, environment=environment(first))
+            inbox_id = new_inbox(sdk)
+            sent: list[tuple[str, str]] = []  # (recipient, message_id); the n-th carries "n.pdf"
+            for n in range(CRASH_COUNT):
+                to = remote(f"crash{n}")
+                attachment = SendAttachment(content=b64(PDF), filename=f"{n}.pdf")
+                response = sdk.inboxes.messages.send(
+                    inbox_id, to=to, subject=f"Crash {n}", text="x", attachments=[attachment]
+                )
+                sent.append((to, response.message_id))
+            with_label(sdk, inbox_id, sent[-1][1], "delayed")  # the worker tried the last one, and failed
+            assert refuser.connections > 0
+            assert first.process is not None
+            first.process.kill()
+            first.process.wait(timeout=10)
+        finally:
+            first.stop()
+
+        env = {**outbound_env(own_sink), "POSTROOM_DELIVERY_LEASE_SECONDS": "2"}
+        second = ServerProcess(tmp_path / "data", database_url=database_url, extra_env=env)
+        second.api_key = first.api_key  # a restarted server never prints a key again
+        second.start()
+        try:
+            sdk = AgentMail(api_key=second.api_key, environment=environment(second))
+            for n, (to, message_id) in enumerate(sent):
+                [copy] = arrivals(own_sink, to)
+                assert parsed(copy.raw)["Message-ID"].strip() == message_id
+                assert [p.get_filename() for p in parsed(copy.raw).iter_attachments()] == [f"{n}.pdf"]
+                assert dkim_verifies(sdk, copy.raw)
+                delivered = with_label(sdk, inbox_id, message_id, "delivered")
+                assert "delayed" not in delivered.labels
+            assert sdk.inboxes.messages.list(inbox_id, limit=100).count == CRASH_COUNT
+            assert len(own_sink.messages) == CRASH_COUNT
+        finally:
+            second.stop()
 
 
 # --- the async client -------------------------------------------------------------------------------------------
