@@ -154,6 +154,19 @@ def web() -> Iterator[str]:
                 self.send_header("Content-Length", str(len(PDF)))
                 self.end_headers()
                 self.wfile.write(PDF)
+            elif self.path == "/download?id=7":
+                body = b"quarter,total\r\nq3,42\r\n"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/csv")
+                self.send_header("Content-Disposition", 'attachment; filename="q3 totals.csv"')
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            elif self.path in ("/moved", "/loop"):
+                self.send_response(302)
+                self.send_header("Location", "/report.pdf" if self.path == "/moved" else "/loop")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
             else:
                 self.send_error(404)
 
@@ -746,6 +759,37 @@ def test_refused_sends_change_nothing(sdk: AgentMail, sink: SinkServer, web: str
     assert [(a.filename, a.size) for a in copy.attachments or []] == [("report.pdf", len(PDF))]
     with_label(sdk, inbox_id, ok.message_id, "delivered")
     assert len(received_so_far(sink, to)) == 1
+
+
+def test_attachment_urls_follow_redirects_and_take_the_served_name(sdk: AgentMail, sink: SinkServer, web: str) -> None:
+    inbox_id = new_inbox(sdk)
+    to = remote("fetch")
+    sent = sdk.inboxes.messages.send(
+        inbox_id,
+        to=to,
+        text="Two files.",
+        attachments=[
+            SendAttachment(url=f"{web}/moved", filename="renamed.pdf"),
+            SendAttachment(url=f"{web}/download?id=7"),
+        ],
+    )
+    [transaction] = arrivals(sink, to)
+    wire = parsed(transaction.raw)
+    assert wire["Message-ID"].strip() == sent.message_id
+    files = {p.get_filename(): (p.get_content_type(), p.get_payload(decode=True)) for p in wire.iter_attachments()}
+    assert files == {
+        "renamed.pdf": ("application/pdf", PDF),
+        "q3 totals.csv": ("text/csv", b"quarter,total\r\nq3,42\r\n"),
+    }
+    expect_error(
+        lambda: sdk.inboxes.messages.send(
+            inbox_id, to=to, text="x", attachments=[SendAttachment(url=f"{web}/loop")], request_options=NO_RETRY
+        ),
+        403,
+        "message_rejected",
+        MessageRejectedError,
+    )
+    assert sdk.inboxes.messages.list(inbox_id).count == 1
 
 
 def test_reply_to_unknown_message_is_404(sdk: AgentMail) -> None:

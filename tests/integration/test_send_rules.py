@@ -309,6 +309,14 @@ BAD = [
     Bad("send", {**OK, "headers": {"X-Bad": "a\r\nBcc: evil@example.org"}}, field="headers"),
     Bad("send", {**OK, "headers": {"From": "me@example.org"}}, field="headers"),
     Bad("send", {**OK, "headers": {"Bad Name": "x"}}, field="headers"),
+    Bad("send", {**OK, "headers": {"X-Colon:": "x"}}, field="headers"),
+    Bad("send", {**OK, "headers": {"X-Nul": "a\u0000b"}}),
+    Bad("send", {**OK, "headers": {"X-Sep": "a\u2028b"}}, field="headers"),
+    *(
+        Bad("send", {**OK, "headers": {name: "<x@example.org>"}}, field="headers")
+        for name in ("reply-to", "In-Reply-To", "REFERENCES", "Sender", "DKIM-Signature", "Content-Type", "Bcc")
+    ),
+    Bad("forward", {**OK, "headers": {"Subject": "mine"}}, field="headers"),
     Bad("reply", {"text": "x", "headers": {"X-Bad": "a\nb"}}, field="headers"),
     Bad("send", {**OK, "labels": ["sent"]}, field="labels"),
     Bad("send", {**OK, "track_opens": True}, field="track_opens"),
