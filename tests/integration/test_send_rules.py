@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
 
+from postroom.domain.outbound import DeliveryResult
 from postroom.runtime import Runtime
 from postroom.storage.tables import (
     attachments,
@@ -28,6 +29,7 @@ from postroom.storage.tables import (
     idempotency_keys,
     messages,
     outbox,
+    suppressions,
     thread_keys,
     threads,
 )
@@ -345,3 +347,102 @@ def test_bad_bodies_get_400_and_store_nothing(scene: Scene, case: Bad) -> None:
         paths = [item["path"] for item in body["errors"]]
         assert any(p == case.field or p.startswith((f"{case.field}.", f"{case.field}[")) for p in paths), paths
     assert scene.state() == before
+
+
+# --- delivery results → labels, events (spec §4.1), suppressions ----------------------------------------------------
+
+
+def outbox_events(scene: Scene, row_id: str) -> list[tuple[str, dict[str, Any]]]:
+    with scene.runtime.engine.connect() as connection:
+        rows = connection.execute(
+            select(outbox.c.event_type, outbox.c.data)
+            .where(outbox.c.subject_id == row_id)
+            .order_by(outbox.c.created_at, outbox.c.event_id)
+        ).all()
+    return [(str(row.event_type), dict(row.data or {})) for row in rows]
+
+
+def labels_of(scene: Scene, inbox_id: str, message_id: str) -> list[str]:
+    response = scene.client.get(f"/v0/inboxes/{inbox_id}/messages/{message_id}")
+    assert response.status_code == 200, response.text
+    return list(response.json()["labels"])
+
+
+def test_delivery_results_become_labels_events_and_suppressions(scene: Scene) -> None:
+    outbound = scene.runtime.services.outbound
+    outbound.claim(100)  # the scene's own sends are out of the way (leased for the rest of the test)
+    good, gone, later = "good@example.org", "gone@example.org", "later@example.net"
+    response = scene.post(send_path(scene.sender), {"to": [good, gone], "cc": later, "text": "x"})
+    assert response.status_code == 200, response.text
+    message_id = response.json()["message_id"]
+    with scene.runtime.engine.connect() as connection:
+        row_id: str = connection.execute(
+            select(messages.c.row_id).where(messages.c.message_id == message_id, messages.c.inbox_id == scene.sender)
+        ).scalar_one()
+    assert outbox_events(scene, row_id) == [("message.sent", {"recipients": [good, gone, later]})]
+
+    jobs = {job.domain: job for job in outbound.claim(100) if job.row_id == row_id}
+    assert sorted(jobs) == ["example.net", "example.org"]
+    assert sorted(jobs["example.org"].recipients) == [gone, good]
+    assert jobs["example.org"].mail_from == f"bounces={row_id}@postroom.localhost"
+    assert outbound.claim(100) == []  # leased: nobody else gets them
+
+    outbound.record(
+        jobs["example.org"],
+        [
+            DeliveryResult(good, "delivered", 250, "2.0.0 OK"),
+            DeliveryResult(gone, "permanent", 550, "5.1.1 <gone@example.org>: user unknown"),
+        ],
+    )
+    outbound.record(jobs["example.net"], [DeliveryResult(later, "temporary", 451, "4.3.0 try later")])
+    assert set(labels_of(scene, scene.sender, message_id)) == {"sent", "delivered", "bounced", "delayed"}
+    events = outbox_events(scene, row_id)[1:]
+    assert ("message.delivered", {"recipients": [good]}) in events
+    assert (
+        "message.bounced",
+        {"type": "Permanent", "sub_type": "NoEmail", "recipients": [{"address": gone, "status": "5.1.1"}]},
+    ) in events
+    assert len(events) == 2  # a delay is a label, not an event
+    with scene.runtime.engine.connect() as connection:
+        suppressed: list[str] = list(connection.execute(select(suppressions.c.address)).scalars())
+        retry = connection.execute(select(delivery_jobs).where(delivery_jobs.c.row_id == row_id)).mappings().one()
+    assert suppressed == [gone]
+    assert retry["recipients"] == [later]
+    assert retry["lease"] is None
+    assert retry["last_error"] == "4.3.0 try later"
+
+    # A result recorded under a lease that is no longer the job's changes nothing.
+    stale = jobs["example.net"]
+    outbound.record(stale, [DeliveryResult(later, "delivered", 250, "2.0.0 OK")])
+    assert "delivered" in labels_of(scene, scene.sender, message_id)
+    assert len(outbox_events(scene, row_id)) == 3
+
+    # The suppressed address is refused at the API, alone or among others.
+    for body in ({"to": gone, "text": "x"}, {"to": good, "bcc": [gone.upper()], "text": "x"}):
+        assert_error(scene.post(send_path(scene.sender), body), 403, "message_rejected")
+
+
+def test_mail_queued_before_an_address_was_suppressed_is_rejected_not_sent(scene: Scene) -> None:
+    outbound = scene.runtime.services.outbound
+    outbound.claim(100)
+    gone = "gone@example.org"
+    sent = []
+    for text in ("first", "second"):
+        response = scene.post(send_path(scene.sender), {"to": gone, "text": text})
+        assert response.status_code == 200, response.text
+        sent.append(response.json()["message_id"])
+    first, second = sorted(outbound.claim(100), key=lambda job: job.created_at)
+    assert outbound.screen(first) == []
+    outbound.record(first, [DeliveryResult(gone, "permanent", 550, "550 5.1.1 user unknown")])
+
+    screened = outbound.screen(second)
+    assert [(r.address, r.outcome) for r in screened] == [(gone, "rejected")]
+    outbound.record(second, screened)
+    labels = labels_of(scene, scene.sender, sent[1])
+    assert "rejected" in labels
+    assert "bounced" not in labels
+    events = outbox_events(scene, second.row_id)
+    assert [event_type for event_type, _ in events] == ["message.sent", "message.rejected"]
+    assert gone in events[1][1]["reason"]
+    with scene.runtime.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(delivery_jobs)).scalar_one() == 2  # the scene's
