@@ -117,7 +117,6 @@ def test_enhanced_status(reply: str, outcome: str, status: str) -> None:
         ("5.4.4", 554, "General", True),  # unable to route
         ("5.0.0", 554, "General", True),
         ("5.0.0", None, "General", True),
-        ("5.2.1", 550, "General", True),  # mailbox disabled
     ],
 )
 def test_bounce_classes(status: str, code: int | None, sub_type: str, hard: bool) -> None:
