@@ -813,8 +813,11 @@ def strict(
 ) -> Iterator[tuple[AgentMail, SinkServer]]:
     """A server that gives up on temporary failures after 3 s and fetches at most 800 bytes of attachments."""
     with SinkServer() as own_sink:
+        base = outbound_env(own_sink)
         env = {
-            **outbound_env(own_sink),
+            **base,
+            # An internationalised domain, routed by its A-label (the only form an envelope without SMTPUTF8 has).
+            "POSTROOM_MX_OVERRIDES": f"{base['POSTROOM_MX_OVERRIDES']},xn--mnchen-3ya.example={own_sink.address}",
             "POSTROOM_DELIVERY_RETRY_WINDOW_SECONDS": "3",
             "POSTROOM_ATTACHMENT_FETCH_MAX_BYTES": "800",
         }
@@ -865,6 +868,17 @@ def test_permanent_failures_about_the_message_do_not_suppress(
     with_label(sdk, inbox_id, again.message_id, "delivered")
     [transaction] = arrivals(sink, to)
     assert parsed(transaction.raw)["Message-ID"].strip() == again.message_id
+
+
+def test_internationalised_domains_go_out_as_a_labels(strict: tuple[AgentMail, SinkServer]) -> None:
+    sdk, sink = strict
+    inbox_id = new_inbox(sdk)
+    local = unique("idn")
+    sent = sdk.inboxes.messages.send(inbox_id, to=f"{local}@münchen.example", subject="IDN", text="x")
+    [transaction] = arrivals(sink, f"{local}@xn--mnchen-3ya.example")
+    assert transaction.rcpt_tos == [f"{local}@xn--mnchen-3ya.example"]
+    assert [a.addr_spec for a in parsed(transaction.raw)["To"].addresses] == [f"{local}@xn--mnchen-3ya.example"]
+    with_label(sdk, inbox_id, sent.message_id, "delivered")
 
 
 def test_attachment_urls_over_the_fetch_budget_are_rejected(strict: tuple[AgentMail, SinkServer], web: str) -> None:
