@@ -83,8 +83,11 @@ def bounce_sub_type(status: str, code: int | None) -> str:
 
 
 def is_hard_bounce(status: str, code: int | None) -> bool:
-    """Whether later mail to the address should be refused: the address itself is bad, not the message or box."""
-    return bounce_sub_type(status, code) in {"NoEmail", "General"}
+    """Whether later mail to the address should be refused: the address itself is bad, not the message or box.
+
+    Mailbox states (5.2.x: full, disabled or paused for now) say nothing lasting about the address.
+    """
+    return bounce_sub_type(status, code) in {"NoEmail", "General"} and not status.startswith("5.2.")
 
 
 def recipient_domain(address: str) -> str:

@@ -57,14 +57,29 @@ def check_addresses(values: Sequence[str], field_name: str) -> list[str]:
     """Each entry must be one address, bare or ``Name <addr>``; returned as given (trimmed)."""
     checked = []
     for index, value in enumerate(values):
+        path = f"{field_name}[{index}]"
         if not isinstance(value, str) or len(parse_addresses([value])) != 1 or "\r" in value or "\n" in value:
-            raise InvalidInput(f"{field_name}[{index}] is not an email address", field=f"{field_name}[{index}]")
+            raise InvalidInput(f"{path} is not an email address", field=path)
+        try:
+            bare(value)
+        except ValueError as error:
+            raise InvalidInput(f"{path}: {error}", field=path) from error
         checked.append(value.strip())
     return checked
 
 
 def bare(value: str) -> str:
-    return parse_addresses([value])[0][1].lower()
+    """The envelope form of an address: lower-cased, its domain in IDNA (``xn--``) form; ValueError if impossible."""
+    address = parse_addresses([value])[0][1].lower()
+    local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        raise ValueError("a non-ASCII local part needs SMTPUTF8, which is not supported")
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError as error:
+            raise ValueError("the domain is not a valid internationalised domain name") from error
+    return f"{local}@{domain}"
 
 
 def envelope_recipients(to: Sequence[str], cc: Sequence[str], bcc: Sequence[str]) -> list[str]:

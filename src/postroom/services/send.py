@@ -20,6 +20,7 @@ from postroom.domain.inbox import Inbox, InboxStatus
 from postroom.domain.message import Message
 from postroom.domain.outbound import DeliveryJob, recipient_domain
 from postroom.errors import Conflict, InvalidInput, NotFound
+from postroom.mime.addresses import display_form
 from postroom.mime.compose import HeaderError, Outgoing, OutgoingAttachment, compose, new_message_id
 from postroom.mime.parse import parse_message
 from postroom.mime.replies import (
@@ -89,9 +90,7 @@ def check_idempotency_key(key: str | None) -> str | None:
 
 
 def sender_address(inbox: Inbox) -> str:
-    if inbox.display_name:
-        return f"{inbox.display_name} <{inbox.inbox_id}>"
-    return inbox.inbox_id
+    return display_form(inbox.display_name or "", inbox.inbox_id)
 
 
 def return_path(row_id: str, domain: str) -> str:
