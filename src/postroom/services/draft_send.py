@@ -18,9 +18,10 @@ from postroom.domain.draft import FAILED, SCHEDULED, SEND_LEASE, SENDING, Draft
 from postroom.domain.inbox import Inbox
 from postroom.errors import Conflict, NotFound
 from postroom.mime.compose import OutgoingAttachment
+from postroom.services.composition import Composition, forward_composition
 from postroom.services.outgoing import SendRequest, check_labels
 from postroom.services.ports import BlobStore, UnitOfWorkFactory
-from postroom.services.send import IDEMPOTENCY_LIFETIME, Composition, SendService, SentRef, forward_composition
+from postroom.services.send import IDEMPOTENCY_LIFETIME, SendService, SentRef
 
 log = logging.getLogger("postroom.drafts")
 

@@ -18,6 +18,7 @@ from postroom.mime.compose import OutgoingAttachment
 from postroom.mime.parse import make_preview
 from postroom.mime.replies import forward_subject
 from postroom.services.access import require
+from postroom.services.composition import reply_composition
 from postroom.services.draft_edits import DraftChange, DraftInput, apply_change, check_change, check_input
 from postroom.services.draft_send import DraftSender, draft_blob_prefix
 from postroom.services.mail import DOWNLOAD_LIFETIME, DownloadLink, LabelChange, MailRoute, forbidden_labels, scope_of
@@ -25,7 +26,7 @@ from postroom.services.outgoing import AttachmentInput, SendRequest
 from postroom.services.paging import ListParams, Page, paginate
 from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
 from postroom.services.scopes import visible_inbox
-from postroom.services.send import SendService, SentRef, check_idempotency_key, reply_composition
+from postroom.services.send import SendService, SentRef, check_idempotency_key
 
 
 class DraftService:
