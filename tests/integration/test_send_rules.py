@@ -298,6 +298,8 @@ BAD = [
     Bad("send", {"to": TO, "reply_to": "@example.org"}, field="reply_to[0]"),
     Bad("reply", {"text": "x", "to": ["nope"]}, field="to[0]"),
     Bad("forward", {"to": "nope"}, field="to[0]"),
+    Bad("send", {"to": "root@[127.0.0.1]"}, field="to[0]"),
+    Bad("send", {"to": TO, "cc": ["zoë@example.org"]}, field="cc[0]"),
     # attachments
     Bad("send", {**OK, "attachments": [{"content": "not base64!!"}]}, field="attachments[0].content"),
     Bad("send", {**OK, "attachments": [{"content": "aGVsbG8"}]}, field="attachments[0].content"),

@@ -74,6 +74,8 @@ def bare(value: str) -> str:
     local, _, domain = address.rpartition("@")
     if not local.isascii():
         raise ValueError("a non-ASCII local part needs SMTPUTF8, which is not supported")
+    if domain.startswith("["):
+        raise ValueError("address literals ([ip]) are not accepted as recipients; use a domain")
     if not domain.isascii():
         try:
             domain = domain.encode("idna").decode("ascii")
