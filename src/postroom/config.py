@@ -50,8 +50,36 @@ class Settings(BaseSettings):
     rate_limit_per_second: float = Field(50.0, description="Sustained requests per second per API key.")
     rate_limit_burst: int = Field(200, description="Requests per API key allowed in a burst.")
     max_request_bytes: int = Field(25 * 1024 * 1024, description="Largest accepted HTTP request body (413 above).")
+    webhook_timeout_seconds: float = Field(10.0, description="A webhook POST not answered within this long failed.")
+    webhook_retry_schedule: str = Field(
+        "5,300,1800,7200,18000,36000,36000",
+        description="Seconds before each retry of a failed webhook delivery (±20 % jitter); then dead-lettered.",
+    )
+    webhook_disable_after_seconds: float = Field(
+        5 * 24 * 3600.0, description="A webhook failing continuously for this long is disabled (enabled: false)."
+    )
+    allow_private_urls: bool = Field(
+        False, description="Allow webhook URLs on private, loopback and link-local addresses (trusted networks only)."
+    )
+    dispatch_lease_seconds: float = Field(
+        60.0, description="How long a dispatcher holds an event or delivery before another process may take it over."
+    )
+    dispatch_poll_seconds: float = Field(1.0, description="Safety-net poll of the outbox when no wake-up arrives.")
+    webhook_concurrency: int = Field(64, description="Webhook POSTs in flight at once per process.")
+    websocket_queue_size: int = Field(
+        1000, description="Events waiting for one websocket client; a client that falls further behind is dropped."
+    )
     log_level: str = Field("info", description="Log level: debug, info, warning or error.")
     access_log: bool = Field(True, description="Write one structured JSON line per HTTP request.")
+
+    def retry_schedule(self) -> tuple[float, ...]:
+        try:
+            delays = tuple(float(part) for part in self.webhook_retry_schedule.split(",") if part.strip())
+        except ValueError as error:
+            raise ValueError("webhook_retry_schedule must be comma-separated seconds") from error
+        if any(delay < 0 for delay in delays):
+            raise ValueError("webhook_retry_schedule delays must not be negative")
+        return delays
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 import uvicorn
 from fastapi import FastAPI
@@ -12,19 +16,27 @@ from postroom.api.app import create_app
 from postroom.config import Settings
 from postroom.domain.downloads import DownloadSigner
 from postroom.domain.pagination import PageTokens
+from postroom.events.dispatcher import Dispatcher
+from postroom.events.hub import Hub
+from postroom.events.resolver import SocketResolver
+from postroom.events.sender import WebhookSender
 from postroom.services.access import DOWNLOAD_SECRET_NAME, PAGE_TOKEN_SECRET_NAME, AccessService, Bootstrap
 from postroom.services.api_keys import ApiKeyService
 from postroom.services.container import Services
+from postroom.services.dispatch import DispatchPolicy, DispatchService
+from postroom.services.inbox_events import InboxEventService
 from postroom.services.inboxes import InboxService
 from postroom.services.mail import MailService
 from postroom.services.pods import PodService
 from postroom.services.ports import BlobStore
 from postroom.services.receive import ReceiveService
 from postroom.services.search import SearchService
+from postroom.services.webhooks import WebhookService
 from postroom.smtp.server import SmtpOptions, start_smtp
 from postroom.storage.blobs.factory import blob_store_from_url
 from postroom.storage.engine import create_database_engine
 from postroom.storage.migrate import upgrade
+from postroom.storage.notify import listen_for_outbox
 from postroom.storage.uow import SqlUnitOfWorkFactory
 
 
@@ -46,10 +58,13 @@ class Runtime:
     engine: Engine
     services: Services
     bootstrap: Bootstrap
+    factory: SqlUnitOfWorkFactory
+    hub: Hub
 
     def api(self) -> FastAPI:
         return create_app(
             self.services,
+            event_stream=self.hub,
             rate_limit_per_second=self.settings.rate_limit_per_second,
             rate_limit_burst=self.settings.rate_limit_burst,
             max_request_bytes=self.settings.max_request_bytes,
@@ -72,8 +87,38 @@ class Runtime:
             tls_key=s.smtp_tls_key,
         )
 
+    def dispatcher(self) -> Dispatcher:
+        s = self.settings
+        sender = WebhookSender(SocketResolver(), s.webhook_timeout_seconds, s.allow_private_urls)
+        return Dispatcher(
+            self.services.dispatch,
+            self.hub,
+            sender,
+            poll_seconds=s.dispatch_poll_seconds,
+            concurrency=s.webhook_concurrency,
+        )
+
     async def serve(self) -> None:
-        """Run the HTTP API and the SMTP server in this event loop until the process is told to stop."""
+        """Run the HTTP API, the SMTP server and the events dispatcher in this event loop until told to stop."""
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per webhook POST is noise
+        dispatcher = self.dispatcher()
+        self.factory.on_outbox_commit(dispatcher.notify_threadsafe)
+        workers = [asyncio.create_task(dispatcher.run(), name="events-dispatcher")]
+        if self.engine.dialect.name == "postgresql":
+            url = self.settings.resolved_database_url()
+            workers.append(asyncio.create_task(listen_for_outbox(url, dispatcher.notify), name="outbox-listen"))
+        try:
+            await self._serve_transports()
+        finally:
+            self.factory.on_outbox_commit(None)
+            for worker in workers:
+                worker.cancel()
+            for worker in workers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            await dispatcher.stop()
+
+    async def _serve_transports(self) -> None:
         smtp = await start_smtp(self.services.receive, self.smtp_options())
         config = uvicorn.Config(
             self.api(),
@@ -111,6 +156,11 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
         access_key_id=settings.s3_access_key_id,
         secret_access_key=settings.s3_secret_access_key,
     )
+    policy = DispatchPolicy(
+        lease=timedelta(seconds=settings.dispatch_lease_seconds),
+        retry_schedule=settings.retry_schedule(),
+        disable_after=timedelta(seconds=settings.webhook_disable_after_seconds),
+    )
     services = Services(
         access=access,
         inboxes=InboxService(factory, tokens, default_domain, blobs),
@@ -119,6 +169,9 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
         receive=ReceiveService(factory, blobs, default_domain),
         mail=MailService(factory, tokens, blobs, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME))),
         search=SearchService(factory, tokens),
+        webhooks=WebhookService(factory, tokens, SocketResolver(), settings.allow_private_urls),
+        inbox_events=InboxEventService(factory, tokens),
+        dispatch=DispatchService(factory, policy),
         health=Health(factory, blobs),
     )
-    return Runtime(settings, engine, services, bootstrap)
+    return Runtime(settings, engine, services, bootstrap, factory, Hub(settings.websocket_queue_size))

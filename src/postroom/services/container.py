@@ -6,12 +6,15 @@ from dataclasses import dataclass
 
 from postroom.services.access import AccessService
 from postroom.services.api_keys import ApiKeyService
+from postroom.services.dispatch import DispatchService
+from postroom.services.inbox_events import InboxEventService
 from postroom.services.inboxes import InboxService
 from postroom.services.mail import MailService
 from postroom.services.pods import PodService
 from postroom.services.ports import HealthProbe
 from postroom.services.receive import ReceiveService
 from postroom.services.search import SearchService
+from postroom.services.webhooks import WebhookService
 
 
 @dataclass(frozen=True)
@@ -23,4 +26,7 @@ class Services:
     receive: ReceiveService
     mail: MailService
     search: SearchService
+    webhooks: WebhookService
+    inbox_events: InboxEventService
+    dispatch: DispatchService
     health: HealthProbe

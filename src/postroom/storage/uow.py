@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy import Engine, text
 
 from postroom.storage.engine import WRITE_FLAG
-from postroom.storage.mail import SqlMailRepository, SqlOutboxRepository
+from postroom.storage.events import (
+    SqlDeliveryRepository,
+    SqlInboxEventRepository,
+    SqlOutboxRepository,
+    SqlWebhookRepository,
+)
+from postroom.storage.mail import SqlMailRepository
 from postroom.storage.repositories import (
     SqlApiKeyRepository,
     SqlInboxRepository,
@@ -19,8 +26,15 @@ from postroom.storage.repositories import (
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: Engine, write: bool, writer_lock: threading.Lock | None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        write: bool,
+        writer_lock: threading.Lock | None,
+        on_outbox: Callable[[list[str]], None] | None = None,
+    ) -> None:
         self._engine = engine
+        self._on_outbox = on_outbox
         self._write = write
         self._writer_lock = writer_lock if write else None
 
@@ -46,10 +60,17 @@ class SqlUnitOfWork:
         self.secrets = SqlSecretRepository(self._connection)
         self.mail = SqlMailRepository(self._connection)
         self.outbox = SqlOutboxRepository(self._connection)
+        self.webhooks = SqlWebhookRepository(self._connection)
+        self.deliveries = SqlDeliveryRepository(self._connection)
+        self.inbox_events = SqlInboxEventRepository(self._connection)
         return self
 
     def commit(self) -> None:
         self._connection.commit()
+        if self.outbox.added and self._on_outbox is not None:
+            # In-process wake-up for this process's dispatcher; other processes hear PostgreSQL NOTIFY.
+            self._on_outbox(list(self.outbox.added))
+        self.outbox.added.clear()
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -72,9 +93,14 @@ class SqlUnitOfWorkFactory:
         # SQLite has one writer at a time; queueing this process's writers on a lock is fairer and cheaper than
         # letting them poll the busy handler (which starves some for seconds under load).
         self._writer_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
+        self._on_outbox: Callable[[list[str]], None] | None = None
+
+    def on_outbox_commit(self, listener: Callable[[list[str]], None] | None) -> None:
+        """Call ``listener`` (from the committing thread) with the ids of outbox rows right after each commit."""
+        self._on_outbox = listener
 
     def __call__(self, *, write: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write, self._writer_lock)
+        return SqlUnitOfWork(self.engine, write, self._writer_lock, self._on_outbox)
 
     def database_ready(self) -> bool:
         try:

@@ -1,0 +1,156 @@
+"""The dispatcher: drains committed outbox rows to webhooks (leased, retried, in event order) and the hub.
+
+It wakes when this process commits outbox rows, when PostgreSQL NOTIFY reports rows committed elsewhere, when
+a retry falls due, and on a periodic poll as a safety net. Database work runs in threads, never on the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from datetime import datetime
+
+from postroom.domain.clock import utcnow
+from postroom.domain.events import OutboxEvent
+from postroom.domain.webhooks import WebhookDelivery
+from postroom.events import payloads
+from postroom.events.hub import Hub
+from postroom.events.sender import WebhookSender
+from postroom.services.dispatch import DispatchService, due_now
+
+log = logging.getLogger("postroom.events")
+BATCH = 100
+REMEMBERED = 10_000  # event ids (and payloads) kept to publish each event once per process
+
+
+class _Recent(OrderedDict[str, str | None]):
+    def remember(self, key: str, value: str | None) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > REMEMBERED:
+            self.popitem(last=False)
+
+
+class Dispatcher:
+    def __init__(
+        self, service: DispatchService, hub: Hub, sender: WebhookSender, *, poll_seconds: float, concurrency: int
+    ) -> None:
+        self._service = service
+        self._hub = hub
+        self._sender = sender
+        self._poll = poll_seconds
+        self._slots = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._fresh: list[str] = []
+        self._published = _Recent()
+        self._payloads = _Recent()
+        self._in_flight: set[str] = set()  # webhook ids with an attempt running in this process
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def notify(self, event_ids: list[str]) -> None:
+        """New outbox rows (call on the loop); an empty list just wakes the dispatcher."""
+        self._fresh.extend(event_ids)
+        self._wake.set()
+
+    def notify_threadsafe(self, event_ids: list[str]) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.notify, event_ids)
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        while True:
+            self._wake.clear()
+            next_due: datetime | None = None
+            try:
+                await self._publish_fresh()
+                await self._dispatch_outbox()
+                next_due = await self._schedule_deliveries()
+            except Exception:
+                log.exception("event dispatch failed; retrying")
+            timeout = self._poll
+            if next_due is not None:
+                timeout = min(timeout, max(0.0, (next_due - utcnow()).total_seconds()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._sender.close()
+
+    def _render(self, event: OutboxEvent) -> str | None:
+        cached = self._payloads.get(event.event_id)
+        if cached is not None:
+            return cached
+        subject = self._service.subject(event)
+        payload = payloads.render(event, *subject) if subject is not None else None
+        self._payloads.remember(event.event_id, payload)
+        return payload
+
+    def _publish(self, event: OutboxEvent, payload: str | None) -> None:
+        if payload and event.event_id not in self._published:  # "" marks an event with nothing to send
+            self._published.remember(event.event_id, None)
+            self._hub.publish(event, payload)
+
+    async def _publish_fresh(self) -> None:
+        fresh, self._fresh = [e for e in dict.fromkeys(self._fresh) if e not in self._published], []
+        if not fresh or self._hub.client_count == 0:
+            return
+        for event, stored in await asyncio.to_thread(self._service.events, fresh):
+            payload = stored if stored is not None else await asyncio.to_thread(self._render, event)
+            self._publish(event, payload)
+
+    async def _dispatch_outbox(self) -> None:
+        while True:
+            events = await asyncio.to_thread(self._service.claim_events, BATCH)
+            for event in events:
+                payload = await asyncio.to_thread(self._render, event)
+                if self._hub.client_count:
+                    self._publish(event, payload)
+                await asyncio.to_thread(self._service.dispatch, event, payload)
+            if len(events) < BATCH:
+                return
+
+    async def _schedule_deliveries(self) -> datetime | None:
+        heads = await asyncio.to_thread(self._service.heads, 1000)
+        now = utcnow()
+        next_due: datetime | None = None
+        for head in heads:
+            if head.webhook_id in self._in_flight:
+                continue
+            if due_now(head, now):
+                self._in_flight.add(head.webhook_id)
+                task = asyncio.create_task(self._attempt(head))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+                continue
+            at = max(head.next_attempt_at, head.lease_until or head.next_attempt_at)
+            next_due = at if next_due is None else min(next_due, at)
+        return next_due
+
+    async def _attempt(self, head: WebhookDelivery) -> None:
+        try:
+            async with self._slots:
+                attempt = await asyncio.to_thread(self._service.claim_attempt, head.delivery_id)
+                if attempt is None:
+                    return
+                outcome = await self._sender.send(attempt)
+                if outcome.ok:
+                    await asyncio.to_thread(self._service.succeeded, attempt)
+                else:
+                    log.info(
+                        "webhook %s: %s (attempt %d)", attempt.webhook.webhook_id, outcome.error, head.attempts + 1
+                    )
+                    await asyncio.to_thread(self._service.failed, attempt, outcome.error or "failed")
+        except Exception:
+            log.exception("webhook attempt failed unexpectedly")
+        finally:
+            self._in_flight.discard(head.webhook_id)
+            self._wake.set()

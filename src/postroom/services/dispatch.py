@@ -1,0 +1,171 @@
+"""Dispatching committed events: lease outbox rows, queue one delivery per matching webhook, record attempts.
+
+The events worker drives these use cases; every state change is a short transaction, so a crash at any point
+leaves either an unleased row (picked up again) or a lease that runs out (the attempt is made again).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from postroom.domain.clock import utcnow
+from postroom.domain.events import OutboxEvent
+from postroom.domain.ids import new_id
+from postroom.domain.message import Message, Thread
+from postroom.domain.subscriptions import Subscription
+from postroom.domain.webhooks import DeliveryStatus, Webhook, WebhookDelivery, retry_delay, should_disable
+from postroom.services.ports import UnitOfWorkFactory
+
+MAX_ERROR_CHARS = 500
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    lease: timedelta
+    retry_schedule: tuple[float, ...]
+    disable_after: timedelta
+
+
+@dataclass(frozen=True)
+class Attempt:
+    delivery: WebhookDelivery
+    webhook: Webhook
+    payload: str
+
+
+def webhook_subscription(webhook: Webhook) -> Subscription:
+    return Subscription(
+        organization_id=webhook.organization_id,
+        pod_id=webhook.pod_id,
+        inbox_id=webhook.inbox_id,
+        event_types=tuple(webhook.event_types),
+        pod_ids=tuple(webhook.pod_ids),
+        inbox_ids=tuple(webhook.inbox_ids),
+    )
+
+
+class DispatchService:
+    def __init__(self, uow_factory: UnitOfWorkFactory, policy: DispatchPolicy) -> None:
+        self._uow = uow_factory
+        self.policy = policy
+
+    def claim_events(self, limit: int) -> list[OutboxEvent]:
+        now = utcnow()
+        with self._uow(write=True) as uow:
+            found = uow.outbox.claim(now, now + self.policy.lease, limit)
+            uow.commit()
+        return found
+
+    def subject(self, event: OutboxEvent) -> tuple[Message, Thread] | None:
+        """The message an event is about and its thread, or None when it was deleted meanwhile."""
+        with self._uow() as uow:
+            message = uow.mail.get_message_by_row(event.subject_id)
+            thread = uow.mail.get_thread(message.thread_id) if message is not None else None
+        if message is None or thread is None:
+            return None
+        return message, thread
+
+    def events(self, event_ids: list[str]) -> list[tuple[OutboxEvent, str | None]]:
+        with self._uow() as uow:
+            return uow.outbox.get_many(event_ids)
+
+    def dispatch(self, event: OutboxEvent, payload: str | None) -> int:
+        """Queue the event for every enabled webhook that wants it and mark it dispatched; returns the count.
+
+        ``payload`` None (the message was deleted before dispatch, or a type this server does not render) queues
+        nothing.
+        """
+        now = utcnow()
+        with self._uow(write=True) as uow:
+            webhooks = uow.webhooks.enabled_in(event.organization_id) if payload is not None else []
+            wanted = [w for w in webhooks if webhook_subscription(w).wants(event)]
+            for webhook in wanted:
+                uow.deliveries.add(
+                    WebhookDelivery(
+                        delivery_id=new_id("dlv"),
+                        webhook_id=webhook.webhook_id,
+                        event_id=event.event_id,
+                        event_created_at=event.created_at,
+                        status=DeliveryStatus.PENDING,
+                        attempts=0,
+                        next_attempt_at=now,
+                        lease_until=None,
+                        last_error=None,
+                        updated_at=now,
+                    )
+                )
+            uow.outbox.mark_dispatched(event.event_id, payload or "", now)
+            uow.commit()
+        return len(wanted)
+
+    def heads(self, limit: int) -> list[WebhookDelivery]:
+        with self._uow() as uow:
+            return uow.deliveries.heads(limit)
+
+    def claim_attempt(self, delivery_id: str) -> Attempt | None:
+        """Lease the delivery for one attempt; None when another worker holds it or it is no longer wanted."""
+        now = utcnow()
+        with self._uow(write=True) as uow:
+            if not uow.deliveries.claim(delivery_id, now, now + self.policy.lease):
+                return None
+            uow.commit()
+        with self._uow() as uow:
+            delivery = uow.deliveries.get(delivery_id)
+            if delivery is None or delivery.status is not DeliveryStatus.PENDING:
+                return None
+            webhook = uow.webhooks.get(delivery.webhook_id)
+            payload = uow.outbox.payload(delivery.event_id)
+        if webhook is None or payload is None:
+            return None
+        if not webhook.enabled:
+            with self._uow(write=True) as uow:
+                uow.deliveries.abandon_pending(webhook.webhook_id, "webhook disabled", now)
+                uow.commit()
+            return None
+        return Attempt(delivery, webhook, payload)
+
+    def succeeded(self, attempt: Attempt) -> None:
+        now = utcnow()
+        delivery = attempt.delivery
+        delivery.status, delivery.attempts, delivery.lease_until = DeliveryStatus.DELIVERED, delivery.attempts + 1, None
+        delivery.last_error, delivery.updated_at = None, now
+        with self._uow(write=True) as uow:
+            uow.deliveries.save(delivery)
+            webhook = uow.webhooks.get(attempt.webhook.webhook_id)
+            if webhook is not None and webhook.failing_since is not None:
+                webhook.failing_since = None
+                uow.webhooks.update(webhook)
+            uow.commit()
+
+    def failed(self, attempt: Attempt, error: str) -> None:
+        """Schedule the next attempt (or dead-letter the delivery) and disable a webhook failing for too long."""
+        now = utcnow()
+        delivery = attempt.delivery
+        delivery.attempts += 1
+        delivery.lease_until, delivery.last_error, delivery.updated_at = None, error[:MAX_ERROR_CHARS], now
+        delay = retry_delay(self.policy.retry_schedule, delivery.attempts)
+        if delay is None:
+            delivery.status = DeliveryStatus.DEAD
+        else:
+            delivery.next_attempt_at = now + timedelta(seconds=delay)
+        with self._uow(write=True) as uow:
+            uow.deliveries.save(delivery)
+            webhook = uow.webhooks.get(attempt.webhook.webhook_id)
+            if webhook is not None:
+                webhook.failing_since = webhook.failing_since or now
+                if should_disable(webhook.failing_since, now, self.policy.disable_after):
+                    webhook.enabled, webhook.updated_at = False, now
+                    uow.deliveries.abandon_pending(
+                        webhook.webhook_id, "webhook disabled after failing continuously", now
+                    )
+                uow.webhooks.update(webhook)
+            uow.commit()
+
+    def deliveries(self, webhook_id: str) -> list[WebhookDelivery]:
+        with self._uow() as uow:
+            return uow.deliveries.for_webhook(webhook_id)
+
+
+def due_now(delivery: WebhookDelivery, now: datetime) -> bool:
+    return delivery.next_attempt_at <= now and (delivery.lease_until is None or delivery.lease_until < now)
