@@ -40,6 +40,7 @@ class Webhook:
     client_id: str | None
     headers: dict[str, str]
     failing_since: datetime | None
+    enabled_at: datetime  # events from before this (before creation, or while disabled) are never delivered
     created_at: datetime
     updated_at: datetime
 

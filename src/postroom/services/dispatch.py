@@ -79,7 +79,7 @@ class DispatchService:
         now = utcnow()
         with self._uow(write=True) as uow:
             webhooks = uow.webhooks.enabled_in(event.organization_id) if payload is not None else []
-            wanted = [w for w in webhooks if webhook_subscription(w).wants(event)]
+            wanted = [w for w in webhooks if event.created_at >= w.enabled_at and webhook_subscription(w).wants(event)]
             for webhook in wanted:
                 uow.deliveries.add(
                     WebhookDelivery(

@@ -149,6 +149,7 @@ class WebhookService:
                 client_id=new.client_id,
                 headers=headers,
                 failing_since=None,
+                enabled_at=now,
                 created_at=now,
                 updated_at=now,
             )
@@ -218,7 +219,9 @@ class WebhookService:
             if change.enabled is not None and change.enabled != webhook.enabled:
                 webhook.enabled = change.enabled
                 webhook.failing_since = None
-                if not change.enabled:  # events during disablement are not delivered later (spec §3.10)
+                if change.enabled:
+                    webhook.enabled_at = now
+                else:  # events during disablement are not delivered later (spec §3.10)
                     uow.deliveries.abandon_pending(webhook.webhook_id, "webhook disabled", now)
             webhook.updated_at = now
             uow.webhooks.update(webhook)

@@ -267,6 +267,7 @@ webhooks = Table(
     Column("client_id", String(256)),
     Column("headers", JSON, nullable=False),
     Column("failing_since", UtcDateTime),
+    Column("enabled_at", UtcDateTime, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("organization_id", "client_id"),

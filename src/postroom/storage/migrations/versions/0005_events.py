@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("client_id", sa.String(256)),
         sa.Column("headers", sa.JSON(), nullable=False),
         sa.Column("failing_since", UtcDateTime(timezone=True)),
+        sa.Column("enabled_at", UtcDateTime(timezone=True), nullable=False),
         sa.Column("created_at", UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", UtcDateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("organization_id", "client_id", name="uq_webhooks_organization_id_client_id"),
