@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(25 * 1024 * 1024, description="Largest accepted HTTP request body (413 above).")
     webhook_timeout_seconds: float = Field(10.0, description="A webhook POST not answered within this long failed.")
     webhook_retry_schedule: str = Field(
-        "5,300,1800,7200,18000,36000,36000",
+        "5,300,1800,7200,18000,36000,36000,36000",
         description="Seconds before each retry of a failed webhook delivery (±20 % jitter); then dead-lettered.",
     )
     webhook_disable_after_seconds: float = Field(

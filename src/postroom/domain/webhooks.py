@@ -14,8 +14,9 @@ from postroom.errors import InvalidInput
 MAX_FILTER_IDS = 10
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Svix secret prefix, not a secret
 
-# Svix's own schedule (delays before attempts 2..8): about 27.6 hours from the first attempt to the last.
-DEFAULT_RETRY_SCHEDULE: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000)
+# Delays before attempts 2..9 (Svix's schedule plus one more 10 h step): 37.6 hours from the first attempt to
+# the last, and still over 30 hours when the jitter shrinks every delay.
+DEFAULT_RETRY_SCHEDULE: tuple[float, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000, 36000)
 JITTER = 0.2  # each delay is stretched or shrunk by up to 20 %, so failing receivers are not hit in lockstep
 
 
