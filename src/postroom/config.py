@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     dispatch_lease_seconds: float = Field(
         60.0, description="How long a dispatcher holds an event or delivery before another process may take it over."
     )
+    run_dispatcher: bool = Field(
+        True,
+        description="Run the events dispatcher in this process (off for API/SMTP-only nodes: their websocket "
+        "clients then get no events).",
+    )
     dispatch_poll_seconds: float = Field(1.0, description="Safety-net poll of the outbox when no wake-up arrives.")
     webhook_concurrency: int = Field(64, description="Webhook POSTs in flight at once per process.")
     websocket_queue_size: int = Field(

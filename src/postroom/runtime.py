@@ -101,6 +101,9 @@ class Runtime:
     async def serve(self) -> None:
         """Run the HTTP API, the SMTP server and the events dispatcher in this event loop until told to stop."""
         logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per webhook POST is noise
+        if not self.settings.run_dispatcher:
+            await self._serve_transports()
+            return
         dispatcher = self.dispatcher()
         self.factory.on_outbox_commit(dispatcher.notify_threadsafe)
         workers = [asyncio.create_task(dispatcher.run(), name="events-dispatcher")]

@@ -39,6 +39,7 @@ class Receiver:
     hang: threading.Event = field(default_factory=threading.Event)  # while set, requests wait (a stuck receiver)
     released: threading.Event = field(default_factory=threading.Event)
     received: list[Received] = field(default_factory=list)
+    arrivals: int = 0  # POSTs that reached the receiver, answered or still hanging
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -78,6 +79,8 @@ def running_receiver() -> Iterator[Receiver]:
             receiver = state["receiver"]
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             headers = {key.lower(): value for key, value in self.headers.items()}
+            with receiver.lock:
+                receiver.arrivals += 1
             while receiver.hang.is_set() and not receiver.released.is_set():
                 time.sleep(0.02)
             status = receiver.status
