@@ -13,7 +13,7 @@ def send_mail(
     message_id = f"<{uuid.uuid4().hex}@example.com>"
     raw = (
         f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\n"
-        f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}"
+        f"Content-Type: text/plain; charset=utf-8\r\n\r\n" + body.replace("\r\n", "\n").replace("\n", "\r\n")
     )
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
         smtp.sendmail(sender, [to], raw.encode())
