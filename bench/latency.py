@@ -54,13 +54,15 @@ def start_receiver(arrivals: dict[str, float]) -> ThreadingHTTPServer:
     return server
 
 
-def send_all(port: int, inbox: str, count: int, data_ends: dict[str, float]) -> None:
+def send_all(port: int, inbox: str, count: int, data_ends: dict[str, float], replies: dict[str, float]) -> None:
     """One SMTP session; ``data_ends`` gets the moment each message's final "." left the client."""
     with smtplib.SMTP("127.0.0.1", port, timeout=60) as smtp:
         smtp.ehlo()
         for n in range(count):
             subject = f"latency {n}"
-            raw = f"From: bench@example.com\r\nTo: {inbox}\r\nSubject: {subject}\r\nMessage-ID: <lat-{n}-{time.time_ns()}@example.com>\r\n\r\nHello {n}.\r\n"
+            message_id = f"<lat-{n}-{time.time_ns()}@example.com>"
+            raw = f"From: bench@example.com\r\nTo: {inbox}\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\n\r\n"
+            raw += f"Hello {n}.\r\n"
             smtp.mail("bench@example.com")
             smtp.rcpt(inbox)
             code, _ = smtp.docmd("DATA")
@@ -68,6 +70,7 @@ def send_all(port: int, inbox: str, count: int, data_ends: dict[str, float]) -> 
             smtp.send(raw.encode() + b".\r\n")
             data_ends[subject] = time.perf_counter()
             code, reply = smtp.getreply()
+            replies[subject] = time.perf_counter()
             assert code == 250, reply
 
 
@@ -107,6 +110,7 @@ async def run(count: int, postgres: bool) -> None:
     webhook_arrivals: dict[str, float] = {}
     frame_arrivals: dict[str, float] = {}
     data_ends: dict[str, float] = {}
+    replies: dict[str, float] = {}
     receiver = start_receiver(webhook_arrivals)
     with tempfile.TemporaryDirectory() as tmp, database(postgres) as url:
         server = ServerProcess(Path(tmp), database_url=url, extra_env=ENV).start()
@@ -120,7 +124,7 @@ async def run(count: int, postgres: bool) -> None:
             frames = asyncio.create_task(collect_frames(ws_url, server.api_key, inbox, frame_arrivals, ready))
             await asyncio.wait_for(ready.wait(), 30)
             started = time.perf_counter()
-            await asyncio.to_thread(send_all, server.smtp_port, inbox, count, data_ends)
+            await asyncio.to_thread(send_all, server.smtp_port, inbox, count, data_ends, replies)
             sending = time.perf_counter() - started
             deadline = time.monotonic() + 60
             while (len(webhook_arrivals) < count or len(frame_arrivals) < count) and time.monotonic() < deadline:
@@ -132,6 +136,7 @@ async def run(count: int, postgres: bool) -> None:
     print(f"postroom events latency — {platform.node()}, Python {platform.python_version()}")
     print(f"database: {'PostgreSQL' if postgres else 'SQLite'}; {count} messages sent one after another")
     print(f"SMTP: {count / sending:.1f} messages/s acknowledged")
+    percentiles("DATA end -> SMTP 250", data_ends, replies)
     percentiles("DATA end -> webhook", data_ends, webhook_arrivals)
     percentiles("DATA end -> websocket", data_ends, frame_arrivals)
 

@@ -43,6 +43,7 @@ class Dispatcher:
         self._poll = poll_seconds
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
+        self._fresh_ready = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._fresh: list[str] = []
         self._published = _Recent()
@@ -52,7 +53,9 @@ class Dispatcher:
 
     def notify(self, event_ids: list[str]) -> None:
         """New outbox rows (call on the loop); an empty list just wakes the dispatcher."""
-        self._fresh.extend(event_ids)
+        if event_ids:
+            self._fresh.extend(event_ids)
+            self._fresh_ready.set()
         self._wake.set()
 
     def notify_threadsafe(self, event_ids: list[str]) -> None:
@@ -62,11 +65,29 @@ class Dispatcher:
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
+        publisher = asyncio.create_task(self._publish_loop(), name="events-websocket-publisher")
+        try:
+            await self._dispatch_loop()
+        finally:
+            publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await publisher
+
+    async def _publish_loop(self) -> None:
+        """Websocket frames go out as soon as rows are committed, without waiting for the webhook work."""
+        while True:
+            await self._fresh_ready.wait()
+            self._fresh_ready.clear()
+            try:
+                await self._publish_fresh()
+            except Exception:
+                log.exception("publishing events to websocket clients failed")
+
+    async def _dispatch_loop(self) -> None:
         while True:
             self._wake.clear()
             next_due: datetime | None = None
             try:
-                await self._publish_fresh()
                 await self._dispatch_outbox()
                 next_due = await self._schedule_deliveries()
             except Exception:
@@ -94,6 +115,9 @@ class Dispatcher:
         self._payloads.remember(event.event_id, payload)
         return payload
 
+    def _render_all(self, events: list[OutboxEvent]) -> list[tuple[OutboxEvent, str | None]]:
+        return [(event, self._render(event)) for event in events]
+
     def _publish(self, event: OutboxEvent, payload: str | None) -> None:
         if payload and event.event_id not in self._published:  # "" marks an event with nothing to send
             self._published.remember(event.event_id, None)
@@ -110,11 +134,13 @@ class Dispatcher:
     async def _dispatch_outbox(self) -> None:
         while True:
             events = await asyncio.to_thread(self._service.claim_events, BATCH)
-            for event in events:
-                payload = await asyncio.to_thread(self._render, event)
-                if self._hub.client_count:
+            if not events:
+                return
+            rendered = await asyncio.to_thread(self._render_all, events)
+            if self._hub.client_count:
+                for event, payload in rendered:
                     self._publish(event, payload)
-                await asyncio.to_thread(self._service.dispatch, event, payload)
+            await asyncio.to_thread(self._service.dispatch, rendered)
             if len(events) < BATCH:
                 return
 
@@ -139,16 +165,14 @@ class Dispatcher:
         try:
             async with self._slots:
                 attempt = await asyncio.to_thread(self._service.claim_attempt, head.delivery_id)
-                if attempt is None:
-                    return
-                outcome = await self._sender.send(attempt)
-                if outcome.ok:
-                    await asyncio.to_thread(self._service.succeeded, attempt)
-                else:
-                    log.info(
-                        "webhook %s: %s (attempt %d)", attempt.webhook.webhook_id, outcome.error, head.attempts + 1
-                    )
+                while attempt is not None:  # this webhook's deliveries, one after another, in event order
+                    outcome = await self._sender.send(attempt)
+                    if outcome.ok:
+                        attempt = await asyncio.to_thread(self._service.succeeded, attempt)
+                        continue
+                    log.info("webhook %s attempt failed: %s", attempt.webhook.webhook_id, outcome.error)
                     await asyncio.to_thread(self._service.failed, attempt, outcome.error or "failed")
+                    attempt = None
         except Exception:
             log.exception("webhook attempt failed unexpectedly")
         finally:

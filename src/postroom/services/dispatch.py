@@ -15,7 +15,7 @@ from postroom.domain.ids import new_id
 from postroom.domain.message import Message, Thread
 from postroom.domain.subscriptions import Subscription
 from postroom.domain.webhooks import DeliveryStatus, Webhook, WebhookDelivery, retry_delay, should_disable
-from postroom.services.ports import UnitOfWorkFactory
+from postroom.services.ports import UnitOfWork, UnitOfWorkFactory
 
 MAX_ERROR_CHARS = 500
 
@@ -45,6 +45,21 @@ def webhook_subscription(webhook: Webhook) -> Subscription:
     )
 
 
+def _new_delivery(webhook: Webhook, event: OutboxEvent, now: datetime) -> WebhookDelivery:
+    return WebhookDelivery(
+        delivery_id=new_id("dlv"),
+        webhook_id=webhook.webhook_id,
+        event_id=event.event_id,
+        event_created_at=event.created_at,
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        lease_until=None,
+        last_error=None,
+        updated_at=now,
+    )
+
+
 class DispatchService:
     def __init__(self, uow_factory: UnitOfWorkFactory, policy: DispatchPolicy) -> None:
         self._uow = uow_factory
@@ -52,6 +67,9 @@ class DispatchService:
 
     def claim_events(self, limit: int) -> list[OutboxEvent]:
         now = utcnow()
+        with self._uow() as uow:
+            if not uow.outbox.has_claimable(now):
+                return []
         with self._uow(write=True) as uow:
             found = uow.outbox.claim(now, now + self.policy.lease, limit)
             uow.commit()
@@ -70,34 +88,27 @@ class DispatchService:
         with self._uow() as uow:
             return uow.outbox.get_many(event_ids)
 
-    def dispatch(self, event: OutboxEvent, payload: str | None) -> int:
-        """Queue the event for every enabled webhook that wants it and mark it dispatched; returns the count.
+    def dispatch(self, rendered: list[tuple[OutboxEvent, str | None]]) -> int:
+        """Queue each event for every enabled webhook that wants it and mark it dispatched; returns the count.
 
-        ``payload`` None (the message was deleted before dispatch, or a type this server does not render) queues
-        nothing.
+        A None payload (the message was deleted before dispatch, or a type this server does not render) queues
+        nothing. Events are queued only for webhooks enabled since before the event happened.
         """
         now = utcnow()
+        queued = 0
         with self._uow(write=True) as uow:
-            webhooks = uow.webhooks.enabled_in(event.organization_id) if payload is not None else []
-            wanted = [w for w in webhooks if event.created_at >= w.enabled_at and webhook_subscription(w).wants(event)]
-            for webhook in wanted:
-                uow.deliveries.add(
-                    WebhookDelivery(
-                        delivery_id=new_id("dlv"),
-                        webhook_id=webhook.webhook_id,
-                        event_id=event.event_id,
-                        event_created_at=event.created_at,
-                        status=DeliveryStatus.PENDING,
-                        attempts=0,
-                        next_attempt_at=now,
-                        lease_until=None,
-                        last_error=None,
-                        updated_at=now,
-                    )
-                )
-            uow.outbox.mark_dispatched(event.event_id, payload or "", now)
+            webhooks: dict[str, list[Webhook]] = {}
+            for event, payload in rendered:
+                if payload is not None:
+                    if event.organization_id not in webhooks:
+                        webhooks[event.organization_id] = uow.webhooks.enabled_in(event.organization_id)
+                    for webhook in webhooks[event.organization_id]:
+                        if event.created_at >= webhook.enabled_at and webhook_subscription(webhook).wants(event):
+                            uow.deliveries.add(_new_delivery(webhook, event, now))
+                            queued += 1
+                uow.outbox.mark_dispatched(event.event_id, payload or "", now)
             uow.commit()
-        return len(wanted)
+        return queued
 
     def heads(self, limit: int) -> list[WebhookDelivery]:
         with self._uow() as uow:
@@ -109,34 +120,48 @@ class DispatchService:
         with self._uow(write=True) as uow:
             if not uow.deliveries.claim(delivery_id, now, now + self.policy.lease):
                 return None
-            uow.commit()
-        with self._uow() as uow:
             delivery = uow.deliveries.get(delivery_id)
-            if delivery is None or delivery.status is not DeliveryStatus.PENDING:
-                return None
-            webhook = uow.webhooks.get(delivery.webhook_id)
-            payload = uow.outbox.payload(delivery.event_id)
-        if webhook is None or payload is None:
+            attempt = self._attempt_for(uow, delivery, now)
+            uow.commit()
+        return attempt
+
+    @staticmethod
+    def _attempt_for(uow: UnitOfWork, delivery: WebhookDelivery | None, now: datetime) -> Attempt | None:
+        if delivery is None:
+            return None
+        webhook = uow.webhooks.get(delivery.webhook_id)
+        payload = uow.outbox.payload(delivery.event_id)
+        if webhook is None or not payload:
             return None
         if not webhook.enabled:
-            with self._uow(write=True) as uow:
-                uow.deliveries.abandon_pending(webhook.webhook_id, "webhook disabled", now)
-                uow.commit()
+            uow.deliveries.abandon_pending(webhook.webhook_id, "webhook disabled", now)
             return None
         return Attempt(delivery, webhook, payload)
 
-    def succeeded(self, attempt: Attempt) -> None:
+    def succeeded(self, attempt: Attempt) -> Attempt | None:
+        """Record the delivery and, in the same transaction, lease the webhook's next due delivery (if any)."""
         now = utcnow()
         delivery = attempt.delivery
         delivery.status, delivery.attempts, delivery.lease_until = DeliveryStatus.DELIVERED, delivery.attempts + 1, None
         delivery.last_error, delivery.updated_at = None, now
         with self._uow(write=True) as uow:
             uow.deliveries.save(delivery)
-            webhook = uow.webhooks.get(attempt.webhook.webhook_id)
-            if webhook is not None and webhook.failing_since is not None:
-                webhook.failing_since = None
-                uow.webhooks.update(webhook)
+            if attempt.webhook.failing_since is not None:
+                webhook = uow.webhooks.get(attempt.webhook.webhook_id)
+                if webhook is not None:
+                    webhook.failing_since = None
+                    uow.webhooks.update(webhook)
+            following = uow.deliveries.next_pending(delivery.webhook_id)
+            upcoming = None
+            if (
+                following is not None
+                and due_now(following, now)
+                and uow.deliveries.claim(following.delivery_id, now, now + self.policy.lease)
+            ):
+                following.lease_until = now + self.policy.lease
+                upcoming = self._attempt_for(uow, following, now)
             uow.commit()
+        return upcoming
 
     def failed(self, attempt: Attempt, error: str) -> None:
         """Schedule the next attempt (or dead-letter the delivery) and disable a webhook failing for too long."""

@@ -97,6 +97,9 @@ class OutboxRepository(Protocol):
     def add(self, event: OutboxEvent) -> None:
         """Queue the event; once committed, every process's dispatcher is woken (PostgreSQL NOTIFY)."""
 
+    def has_claimable(self, now: datetime) -> bool:
+        """Whether any undispatched event is free to claim (a cheap read before taking the write lock)."""
+
     def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxEvent]:
         """Undispatched events not leased by anyone else, oldest first, leased to the caller until ``lease_until``."""
 
@@ -126,6 +129,9 @@ class DeliveryRepository(Protocol):
 
     def claim(self, delivery_id: str, now: datetime, lease_until: datetime) -> bool:
         """Lease a pending delivery nobody holds; False when another worker has it."""
+
+    def next_pending(self, webhook_id: str) -> WebhookDelivery | None:
+        """The webhook's oldest pending delivery."""
 
     def get(self, delivery_id: str) -> WebhookDelivery | None: ...
     def save(self, delivery: WebhookDelivery) -> None: ...

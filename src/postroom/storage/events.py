@@ -39,6 +39,12 @@ class SqlOutboxRepository:
             self._c.execute(text("SELECT pg_notify(:channel, :event_id)"), {"channel": NOTIFY_CHANNEL, **vars(event)})
         self.added.append(event.event_id)
 
+    def has_claimable(self, now: datetime) -> bool:
+        query = select(outbox.c.event_id).where(
+            outbox.c.dispatched_at.is_(None), or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
+        )
+        return self._c.execute(query.limit(1)).first() is not None
+
     def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxEvent]:
         """Undispatched events whose lease (if any) ran out, oldest first, now leased to the caller."""
         query = (
@@ -156,6 +162,19 @@ class SqlDeliveryRepository:
             .values(lease_until=lease_until)
         )
         return self._c.execute(statement).rowcount == 1
+
+    def next_pending(self, webhook_id: str) -> WebhookDelivery | None:
+        query = (
+            select(webhook_deliveries)
+            .where(
+                webhook_deliveries.c.webhook_id == webhook_id,
+                webhook_deliveries.c.status == DeliveryStatus.PENDING.value,
+            )
+            .order_by(webhook_deliveries.c.event_created_at, webhook_deliveries.c.event_id)
+            .limit(1)
+        )
+        row = self._c.execute(query).mappings().first()
+        return self._entity(row) if row else None
 
     def get(self, delivery_id: str) -> WebhookDelivery | None:
         query = select(webhook_deliveries).where(webhook_deliveries.c.delivery_id == delivery_id)
