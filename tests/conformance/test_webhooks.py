@@ -203,4 +203,11 @@ def test_webhook_permissions_and_scopes(server: ServerProcess, sdk: AgentMail) -
 
 
 def test_polling_webhooks_are_not_offered(sdk: AgentMail) -> None:
-    expect_error(lambda: sdk.webhooks.get("polling", request_options=NO_RETRY), 404, "not_found")
+    expect_error(lambda: sdk.webhooks.polling.list(request_options=NO_RETRY), 404, "not_found")
+    expect_error(
+        lambda: sdk.webhooks.polling.create(
+            client_id=unique("poll"), event_types=["message.received"], request_options=NO_RETRY
+        ),
+        404,
+        "not_found",
+    )

@@ -20,6 +20,7 @@ from postroom.api.webhook_schemas import (
     UpdateWebhookBody,
     WebhookOut,
 )
+from postroom.errors import NotFound
 from postroom.services.webhooks import NewWebhook, WebhookChange, WebhookRoute
 
 router = APIRouter(tags=["webhooks"])
@@ -122,11 +123,17 @@ def update_headers(
     return Response(status_code=204)
 
 
+async def polling_not_offered() -> None:
+    """Polling webhooks are not part of this release (spec §8): every polling route is not found."""
+    raise NotFound("Polling webhooks are not supported by this server")
+
+
 for prefix, create, update in (
     (ORG, create_org, update_org),
     (POD, create_pod, update_pod),
     (INBOX, create_inbox, update_inbox),
 ):
+    router.add_api_route(f"{prefix}/polling", polling_not_offered, methods=["POST"])
     item = f"{prefix}/{{webhook_id}}"
     router.add_api_route(prefix, list_webhooks, methods=["GET"], response_model_exclude_none=True)
     router.add_api_route(prefix, create, methods=["POST"], response_model_exclude_none=True)
