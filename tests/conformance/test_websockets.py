@@ -131,3 +131,12 @@ async def test_restricted_events_need_the_label_permission(
     async with async_sdk.websockets.connect() as socket:
         await socket.send_subscribe(Subscribe(event_types=["message.received.spam"]))
         assert isinstance(await recv(socket), Subscribed)
+
+
+async def test_binary_frames_get_an_error_and_the_channel_stays_open(server: ServerProcess) -> None:
+    async with websockets.connect(f"{ws_url(server)}?api_key={server.api_key}") as socket:
+        await socket.send(b"\x00\x01")
+        error = json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT))
+        assert error == {"type": "error", "name": "ValidationError", "message": "frames must be JSON text, not binary"}
+        await socket.send(json.dumps({"type": "ping"}))
+        assert json.loads(await asyncio.wait_for(socket.recv(), TIMEOUT)) == {"type": "pong"}

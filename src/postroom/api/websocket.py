@@ -25,6 +25,7 @@ from postroom.services.ports import EventChannel, EventStream
 router = APIRouter()
 POLICY_VIOLATION = 1008
 MAX_FRAME_CHARS = 64 * 1024
+BINARY = "frames must be JSON text, not binary"
 
 
 def _error_frame(name: str, message: str) -> str:
@@ -107,12 +108,17 @@ async def event_channel(websocket: WebSocket) -> None:
     writer = asyncio.create_task(forward_events())
     try:
         while not writer.done():
-            receiving = asyncio.ensure_future(websocket.receive_text())
+            receiving = asyncio.ensure_future(websocket.receive())
             done, _ = await asyncio.wait({receiving, writer}, return_when=asyncio.FIRST_COMPLETED)
             if receiving not in done:
                 receiving.cancel()
                 break
-            await send(_answer(principal, channel, receiving.result()))
+            message = receiving.result()
+            if message["type"] == "websocket.disconnect":
+                break
+            text = message.get("text")
+            reply = _answer(principal, channel, text) if text is not None else _error_frame("ValidationError", BINARY)
+            await send(reply)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:

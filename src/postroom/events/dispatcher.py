@@ -110,8 +110,12 @@ class Dispatcher:
         cached = self._payloads.get(event.event_id)
         if cached is not None:
             return cached
-        subject = self._service.subject(event)
-        payload = payloads.render(event, *subject) if subject is not None else None
+        subject = self._service.subject(event)  # a database error propagates: the lease brings the event back
+        try:
+            payload = payloads.render(event, *subject) if subject is not None else None
+        except Exception:  # one event that cannot be rendered must not block every event after it
+            log.exception("cannot render event %s; it is dropped", event.event_id)
+            payload = None
         self._payloads.remember(event.event_id, payload)
         return payload
 
@@ -140,7 +144,9 @@ class Dispatcher:
             if self._hub.client_count:
                 for event, payload in rendered:
                     self._publish(event, payload)
-            await asyncio.to_thread(self._service.dispatch, rendered)
+            queued = await asyncio.to_thread(self._service.dispatch, rendered)
+            for delivery in queued:  # start at once rather than on the next scan of the queue
+                self._start_attempt(delivery)
             if len(events) < BATCH:
                 return
 
@@ -152,14 +158,19 @@ class Dispatcher:
             if head.webhook_id in self._in_flight:
                 continue
             if due_now(head, now):
-                self._in_flight.add(head.webhook_id)
-                task = asyncio.create_task(self._attempt(head))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._start_attempt(head)
                 continue
             at = max(head.next_attempt_at, head.lease_until or head.next_attempt_at)
             next_due = at if next_due is None else min(next_due, at)
         return next_due
+
+    def _start_attempt(self, head: WebhookDelivery) -> None:
+        if head.webhook_id in self._in_flight:
+            return
+        self._in_flight.add(head.webhook_id)
+        task = asyncio.create_task(self._attempt(head))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _attempt(self, head: WebhookDelivery) -> None:
         try:

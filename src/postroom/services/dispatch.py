@@ -88,14 +88,14 @@ class DispatchService:
         with self._uow() as uow:
             return uow.outbox.get_many(event_ids)
 
-    def dispatch(self, rendered: list[tuple[OutboxEvent, str | None]]) -> int:
-        """Queue each event for every enabled webhook that wants it and mark it dispatched; returns the count.
+    def dispatch(self, rendered: list[tuple[OutboxEvent, str | None]]) -> list[WebhookDelivery]:
+        """Queue each event for every enabled webhook that wants it and mark it dispatched; returns the queue.
 
         A None payload (the message was deleted before dispatch, or a type this server does not render) queues
         nothing. Events are queued only for webhooks enabled since before the event happened.
         """
         now = utcnow()
-        queued = 0
+        queued: list[WebhookDelivery] = []
         with self._uow(write=True) as uow:
             webhooks: dict[str, list[Webhook]] = {}
             for event, payload in rendered:
@@ -104,8 +104,9 @@ class DispatchService:
                         webhooks[event.organization_id] = uow.webhooks.enabled_in(event.organization_id)
                     for webhook in webhooks[event.organization_id]:
                         if event.created_at >= webhook.enabled_at and webhook_subscription(webhook).wants(event):
-                            uow.deliveries.add(_new_delivery(webhook, event, now))
-                            queued += 1
+                            delivery = _new_delivery(webhook, event, now)
+                            uow.deliveries.add(delivery)
+                            queued.append(delivery)
                 uow.outbox.mark_dispatched(event.event_id, payload or "", now)
             uow.commit()
         return queued
@@ -115,13 +116,21 @@ class DispatchService:
             return uow.deliveries.heads(limit)
 
     def claim_attempt(self, delivery_id: str) -> Attempt | None:
-        """Lease the delivery for one attempt; None when another worker holds it or it is no longer wanted."""
+        """Lease the delivery for one attempt if it is its webhook's next one and due.
+
+        None when another worker holds it, an older delivery of the webhook must go first, or it is no longer
+        wanted.
+        """
         now = utcnow()
         with self._uow(write=True) as uow:
+            delivery = uow.deliveries.get(delivery_id)
+            head = uow.deliveries.next_pending(delivery.webhook_id) if delivery is not None else None
+            if head is None or head.delivery_id != delivery_id or not due_now(head, now):
+                return None
             if not uow.deliveries.claim(delivery_id, now, now + self.policy.lease):
                 return None
-            delivery = uow.deliveries.get(delivery_id)
-            attempt = self._attempt_for(uow, delivery, now)
+            head.lease_until = now + self.policy.lease
+            attempt = self._attempt_for(uow, head, now)
             uow.commit()
         return attempt
 
