@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
+from collections.abc import Coroutine
 from datetime import datetime
 
 from postroom.domain.clock import utcnow
@@ -18,7 +19,7 @@ from postroom.domain.webhooks import WebhookDelivery
 from postroom.events import payloads
 from postroom.events.hub import Hub
 from postroom.events.sender import WebhookSender
-from postroom.services.dispatch import DispatchService, due_now
+from postroom.services.dispatch import Attempt, DispatchService, due_now
 
 log = logging.getLogger("postroom.events")
 BATCH = 100
@@ -144,9 +145,9 @@ class Dispatcher:
             if self._hub.client_count:
                 for event, payload in rendered:
                     self._publish(event, payload)
-            queued = await asyncio.to_thread(self._service.dispatch, rendered)
-            for delivery in queued:  # start at once rather than on the next scan of the queue
-                self._start_attempt(delivery)
+            busy = frozenset(self._in_flight)
+            for attempt in await asyncio.to_thread(self._service.dispatch, rendered, busy):
+                self._start(attempt.webhook.webhook_id, self._deliver(attempt))  # leased already: send at once
             if len(events) < BATCH:
                 return
 
@@ -164,28 +165,40 @@ class Dispatcher:
             next_due = at if next_due is None else min(next_due, at)
         return next_due
 
-    def _start_attempt(self, head: WebhookDelivery) -> None:
-        if head.webhook_id in self._in_flight:
+    def _start(self, webhook_id: str, work: Coroutine[None, None, None]) -> None:
+        if webhook_id in self._in_flight:
+            work.close()
             return
-        self._in_flight.add(head.webhook_id)
-        task = asyncio.create_task(self._attempt(head))
+        self._in_flight.add(webhook_id)
+        task = asyncio.create_task(self._run_attempts(webhook_id, work))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _attempt(self, head: WebhookDelivery) -> None:
+    def _start_attempt(self, head: WebhookDelivery) -> None:
+        self._start(head.webhook_id, self._claim_and_deliver(head))
+
+    async def _run_attempts(self, webhook_id: str, work: Coroutine[None, None, None]) -> None:
         try:
             async with self._slots:
-                attempt = await asyncio.to_thread(self._service.claim_attempt, head.delivery_id)
-                while attempt is not None:  # this webhook's deliveries, one after another, in event order
-                    outcome = await self._sender.send(attempt)
-                    if outcome.ok:
-                        attempt = await asyncio.to_thread(self._service.succeeded, attempt)
-                        continue
-                    log.info("webhook %s attempt failed: %s", attempt.webhook.webhook_id, outcome.error)
-                    await asyncio.to_thread(self._service.failed, attempt, outcome.error or "failed")
-                    attempt = None
+                await work
         except Exception:
             log.exception("webhook attempt failed unexpectedly")
         finally:
-            self._in_flight.discard(head.webhook_id)
+            self._in_flight.discard(webhook_id)
             self._wake.set()
+
+    async def _claim_and_deliver(self, head: WebhookDelivery) -> None:
+        attempt = await asyncio.to_thread(self._service.claim_attempt, head.delivery_id)
+        if attempt is not None:
+            await self._deliver(attempt)
+
+    async def _deliver(self, first: Attempt) -> None:
+        attempt: Attempt | None = first
+        while attempt is not None:  # this webhook's deliveries, one after another, in event order
+            outcome = await self._sender.send(attempt)
+            if outcome.ok:
+                attempt = await asyncio.to_thread(self._service.succeeded, attempt)
+                continue
+            log.info("webhook %s attempt failed: %s", attempt.webhook.webhook_id, outcome.error)
+            await asyncio.to_thread(self._service.failed, attempt, outcome.error or "failed")
+            attempt = None

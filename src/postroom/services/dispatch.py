@@ -88,14 +88,18 @@ class DispatchService:
         with self._uow() as uow:
             return uow.outbox.get_many(event_ids)
 
-    def dispatch(self, rendered: list[tuple[OutboxEvent, str | None]]) -> list[WebhookDelivery]:
-        """Queue each event for every enabled webhook that wants it and mark it dispatched; returns the queue.
+    def dispatch(
+        self, rendered: list[tuple[OutboxEvent, str | None]], busy_webhooks: frozenset[str] = frozenset()
+    ) -> list[Attempt]:
+        """Queue each event for every enabled webhook that wants it and mark it dispatched.
 
         A None payload (the message was deleted before dispatch, or a type this server does not render) queues
-        nothing. Events are queued only for webhooks enabled since before the event happened.
+        nothing. Events are queued only for webhooks enabled since before the event happened. A new delivery that
+        is its webhook's next one is leased in the same transaction and returned as an attempt to make now
+        (unless the caller is already delivering to that webhook: ``busy_webhooks``).
         """
         now = utcnow()
-        queued: list[WebhookDelivery] = []
+        ready: dict[str, Attempt] = {}
         with self._uow(write=True) as uow:
             webhooks: dict[str, list[Webhook]] = {}
             for event, payload in rendered:
@@ -106,10 +110,24 @@ class DispatchService:
                         if event.created_at >= webhook.enabled_at and webhook_subscription(webhook).wants(event):
                             delivery = _new_delivery(webhook, event, now)
                             uow.deliveries.add(delivery)
-                            queued.append(delivery)
+                            if webhook.webhook_id not in busy_webhooks and webhook.webhook_id not in ready:
+                                attempt = self._lease_if_next(uow, webhook, delivery, payload, now)
+                                if attempt is not None:
+                                    ready[webhook.webhook_id] = attempt
                 uow.outbox.mark_dispatched(event.event_id, payload or "", now)
             uow.commit()
-        return queued
+        return list(ready.values())
+
+    def _lease_if_next(
+        self, uow: UnitOfWork, webhook: Webhook, delivery: WebhookDelivery, payload: str, now: datetime
+    ) -> Attempt | None:
+        head = uow.deliveries.next_pending(webhook.webhook_id)
+        if head is None or head.delivery_id != delivery.delivery_id:
+            return None  # an older delivery (waiting for a retry, or leased elsewhere) goes first
+        if not uow.deliveries.claim(delivery.delivery_id, now, now + self.policy.lease):
+            return None
+        delivery.lease_until = now + self.policy.lease
+        return Attempt(delivery, webhook, payload)
 
     def heads(self, limit: int) -> list[WebhookDelivery]:
         with self._uow() as uow:
