@@ -61,6 +61,9 @@ def _new_delivery(webhook: Webhook, event: OutboxEvent, now: datetime) -> Webhoo
 
 
 class DispatchService:
+    """Every write here may be lost in a crash without losing an event (it is repeated), so none waits for a
+    disk flush: the outbox row itself was committed durably by the service that made it."""
+
     def __init__(self, uow_factory: UnitOfWorkFactory, policy: DispatchPolicy) -> None:
         self._uow = uow_factory
         self.policy = policy
@@ -70,7 +73,7 @@ class DispatchService:
         with self._uow() as uow:
             if not uow.outbox.has_claimable(now):
                 return []
-        with self._uow(write=True) as uow:
+        with self._uow(write=True, durable=False) as uow:
             found = uow.outbox.claim(now, now + self.policy.lease, limit)
             uow.commit()
         return found
@@ -100,7 +103,7 @@ class DispatchService:
         """
         now = utcnow()
         ready: dict[str, Attempt] = {}
-        with self._uow(write=True) as uow:
+        with self._uow(write=True, durable=False) as uow:
             webhooks: dict[str, list[Webhook]] = {}
             for event, payload in rendered:
                 if payload is not None:
@@ -140,7 +143,7 @@ class DispatchService:
         wanted.
         """
         now = utcnow()
-        with self._uow(write=True) as uow:
+        with self._uow(write=True, durable=False) as uow:
             delivery = uow.deliveries.get(delivery_id)
             head = uow.deliveries.next_pending(delivery.webhook_id) if delivery is not None else None
             if head is None or head.delivery_id != delivery_id or not due_now(head, now):
@@ -171,7 +174,7 @@ class DispatchService:
         delivery = attempt.delivery
         delivery.status, delivery.attempts, delivery.lease_until = DeliveryStatus.DELIVERED, delivery.attempts + 1, None
         delivery.last_error, delivery.updated_at = None, now
-        with self._uow(write=True) as uow:
+        with self._uow(write=True, durable=False) as uow:
             uow.deliveries.save(delivery)
             if attempt.webhook.failing_since is not None:
                 webhook = uow.webhooks.get(attempt.webhook.webhook_id)
@@ -201,7 +204,7 @@ class DispatchService:
             delivery.status = DeliveryStatus.DEAD
         else:
             delivery.next_attempt_at = now + timedelta(seconds=delay)
-        with self._uow(write=True) as uow:
+        with self._uow(write=True, durable=False) as uow:
             uow.deliveries.save(delivery)
             webhook = uow.webhooks.get(attempt.webhook.webhook_id)
             if webhook is not None:

@@ -182,8 +182,12 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self, *, write: bool = False) -> UnitOfWork:
-        """A new unit of work; ``write=True`` takes the write lock up front where the database needs it."""
+    def __call__(self, *, write: bool = False, durable: bool = True) -> UnitOfWork:
+        """A new unit of work; ``write=True`` takes the write lock up front where the database needs it.
+
+        ``durable=False`` lets the commit return before it is flushed to disk where the database allows it: for
+        bookkeeping whose loss in a crash only means repeating work (a lease, a delivery already made).
+        """
 
 
 class HealthProbe(Protocol):
