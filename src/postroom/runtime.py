@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -38,6 +41,23 @@ from postroom.storage.engine import create_database_engine
 from postroom.storage.migrate import upgrade
 from postroom.storage.notify import listen_for_outbox
 from postroom.storage.uow import SqlUnitOfWorkFactory
+
+
+class _GracefulServer(uvicorn.Server):
+    """Uvicorn re-raises SIGTERM/SIGINT once it has stopped, which kills the process before the SMTP server and
+    the dispatcher shut down (handing back webhook attempts in flight); this server only records the signal."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        originals = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in originals.items():
+                signal.signal(sig, handler)
 
 
 @dataclass(frozen=True)
@@ -132,7 +152,7 @@ class Runtime:
             server_header=False,
         )
         try:
-            await uvicorn.Server(config).serve()
+            await _GracefulServer(config).serve()
         finally:
             smtp.close()
             await smtp.wait_closed()

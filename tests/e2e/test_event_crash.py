@@ -81,6 +81,39 @@ def test_events_committed_but_never_dispatched_are_delivered_after_restart(
         second.stop()
 
 
+def test_a_graceful_stop_hands_back_the_post_in_flight(
+    tmp_path: Path, database_url: str | None, receiver: Receiver
+) -> None:
+    env = ENV | {"POSTROOM_DISPATCH_LEASE_SECONDS": "600"}  # far longer than this test may wait
+    first = ServerProcess(tmp_path / "data", database_url=database_url, extra_env=env).start()
+    try:
+        sdk = client(first)
+        inbox = sdk.inboxes.create(request=CreateInboxRequest(username="handback"))
+        webhook = sdk.webhooks.create(url=receiver.url, event_types=["message.received"])
+        receiver.secrets.append(webhook.secret)
+        receiver.hang.set()
+        sent = send_mail(first.smtp_port, inbox.inbox_id, subject="handed back")
+        deadline = time.monotonic() + 30
+        while receiver.arrivals == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert receiver.arrivals == 1
+    finally:
+        first.stop()  # SIGTERM: a graceful stop
+    receiver.released.set()
+    second = ServerProcess(tmp_path / "data", database_url=database_url, extra_env=env)
+    second.api_key = first.api_key
+    second.start()
+    try:
+        deadline = time.monotonic() + 30
+        while receiver.arrivals < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert receiver.arrivals == 2  # sent again at once, not after the 600 s lease
+        assert receiver.received[-1].event["message"]["message_id"] == sent
+        assert receiver.received[-1].verified_for == webhook.secret
+    finally:
+        second.stop()
+
+
 def test_a_webhook_post_in_flight_at_kill_9_is_made_again_after_restart(
     tmp_path: Path, database_url: str | None, receiver: Receiver
 ) -> None:

@@ -50,6 +50,7 @@ class Dispatcher:
         self._published = _Recent()
         self._payloads = _Recent()
         self._in_flight: set[str] = set()  # webhook ids with an attempt running in this process
+        self._sending: dict[str, str] = {}  # webhook id -> the delivery id being sent right now
         self._tasks: set[asyncio.Task[None]] = set()
 
     def notify(self, event_ids: list[str]) -> None:
@@ -100,12 +101,16 @@ class Dispatcher:
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
     async def stop(self) -> None:
+        interrupted = list(self._sending.values())
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self._sender.close()
+        if interrupted:  # they may or may not have arrived: delivery is at least once, so they go again
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._service.release, interrupted)
 
     def _render(self, event: OutboxEvent) -> str | None:
         cached = self._payloads.get(event.event_id)
@@ -194,11 +199,15 @@ class Dispatcher:
 
     async def _deliver(self, first: Attempt) -> None:
         attempt: Attempt | None = first
-        while attempt is not None:  # this webhook's deliveries, one after another, in event order
-            outcome = await self._sender.send(attempt)
-            if outcome.ok:
-                attempt = await asyncio.to_thread(self._service.succeeded, attempt)
-                continue
-            log.info("webhook %s attempt failed: %s", attempt.webhook.webhook_id, outcome.error)
-            await asyncio.to_thread(self._service.failed, attempt, outcome.error or "failed")
-            attempt = None
+        try:
+            while attempt is not None:  # this webhook's deliveries, one after another, in event order
+                self._sending[attempt.webhook.webhook_id] = attempt.delivery.delivery_id
+                outcome = await self._sender.send(attempt)
+                if outcome.ok:
+                    attempt = await asyncio.to_thread(self._service.succeeded, attempt)
+                    continue
+                log.info("webhook %s attempt failed: %s", attempt.webhook.webhook_id, outcome.error)
+                await asyncio.to_thread(self._service.failed, attempt, outcome.error or "failed")
+                attempt = None
+        finally:
+            self._sending.pop(first.webhook.webhook_id, None)

@@ -217,6 +217,12 @@ class DispatchService:
                 uow.webhooks.update(webhook)
             uow.commit()
 
+    def release(self, delivery_ids: list[str]) -> None:
+        """Hand back attempts interrupted by a shutdown: the next process need not wait for their leases."""
+        with self._uow(write=True, durable=False) as uow:
+            uow.deliveries.release(delivery_ids)
+            uow.commit()
+
     def deliveries(self, webhook_id: str) -> list[WebhookDelivery]:
         with self._uow() as uow:
             return uow.deliveries.for_webhook(webhook_id)

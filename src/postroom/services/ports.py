@@ -135,6 +135,9 @@ class DeliveryRepository(Protocol):
 
     def get(self, delivery_id: str) -> WebhookDelivery | None: ...
     def save(self, delivery: WebhookDelivery) -> None: ...
+    def release(self, delivery_ids: list[str]) -> None:
+        """Give up the leases of these pending deliveries, so any worker may attempt them at once."""
+
     def abandon_pending(self, webhook_id: str, reason: str, now: datetime) -> None:
         """Dead-letter every pending delivery of the webhook (it was disabled)."""
 

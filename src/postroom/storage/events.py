@@ -187,6 +187,13 @@ class SqlDeliveryRepository:
         condition = webhook_deliveries.c.delivery_id == delivery.delivery_id
         self._c.execute(update(webhook_deliveries).where(condition).values(**values))
 
+    def release(self, delivery_ids: list[str]) -> None:
+        condition = and_(
+            webhook_deliveries.c.delivery_id.in_(delivery_ids),
+            webhook_deliveries.c.status == DeliveryStatus.PENDING.value,
+        )
+        self._c.execute(update(webhook_deliveries).where(condition).values(lease_until=None))
+
     def abandon_pending(self, webhook_id: str, reason: str, now: datetime) -> None:
         condition = and_(
             webhook_deliveries.c.webhook_id == webhook_id,
