@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Coroutine
 from datetime import datetime
@@ -26,12 +27,27 @@ BATCH = 100
 REMEMBERED = 10_000  # event ids (and payloads) kept to publish each event once per process
 
 
-class _Recent(OrderedDict[str, str | None]):
+class _Recent:
+    """The last REMEMBERED keys with a value each; safe to share between the loop and worker threads."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, str | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __contains__(self, key: str) -> bool:
+        with self._lock:
+            return key in self._items
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            return self._items.get(key)
+
     def remember(self, key: str, value: str | None) -> None:
-        self[key] = value
-        self.move_to_end(key)
-        while len(self) > REMEMBERED:
-            self.popitem(last=False)
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > REMEMBERED:
+                self._items.popitem(last=False)
 
 
 class Dispatcher:
