@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     websocket_queue_size: int = Field(
         1000, description="Events waiting for one websocket client; a client that falls further behind is dropped."
     )
+    websocket_key_recheck_seconds: float = Field(
+        60.0, description="How often an open websocket re-checks its API key (deleted or expired: closed with 1008)."
+    )
     log_level: str = Field("info", description="Log level: debug, info, warning or error.")
     access_log: bool = Field(True, description="Write one structured JSON line per HTTP request.")
 

@@ -85,6 +85,7 @@ class Runtime:
         return create_app(
             self.services,
             event_stream=self.hub,
+            websocket_key_recheck_seconds=self.settings.websocket_key_recheck_seconds,
             rate_limit_per_second=self.settings.rate_limit_per_second,
             rate_limit_burst=self.settings.rate_limit_burst,
             max_request_bytes=self.settings.max_request_bytes,

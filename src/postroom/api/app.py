@@ -26,6 +26,7 @@ def create_app(
     services: Services,
     *,
     event_stream: EventStream,
+    websocket_key_recheck_seconds: float = 60.0,
     rate_limit_per_second: float,
     rate_limit_burst: int,
     max_request_bytes: int,
@@ -40,6 +41,7 @@ def create_app(
     )
     app.state.services = services
     app.state.event_stream = event_stream
+    app.state.websocket_key_recheck_seconds = websocket_key_recheck_seconds
     app.state.rate_limiter = RateLimiter(rate_limit_per_second, rate_limit_burst)
     errors.install(app)
     for module in (health, identity, inboxes, pods, api_keys, threads, messages, downloads, webhooks, inbox_events):

@@ -105,11 +105,24 @@ async def event_channel(websocket: WebSocket) -> None:
                 return
             await send(frame)
 
+    async def watch_key() -> None:
+        """A key deleted or expired while connected stops the stream within one re-check interval."""
+        while True:
+            await asyncio.sleep(recheck_seconds)
+            try:
+                await run_in_threadpool(services.access.authenticate, authorization)
+            except Unauthorized:
+                async with sending:
+                    await websocket.close(POLICY_VIOLATION, reason="API key is no longer valid")
+                return
+
+    recheck_seconds: float = websocket.app.state.websocket_key_recheck_seconds
     writer = asyncio.create_task(forward_events())
+    watcher = asyncio.create_task(watch_key())
     try:
-        while not writer.done():
+        while not writer.done() and not watcher.done():
             receiving = asyncio.ensure_future(websocket.receive())
-            done, _ = await asyncio.wait({receiving, writer}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({receiving, writer, watcher}, return_when=asyncio.FIRST_COMPLETED)
             if receiving not in done:
                 receiving.cancel()
                 break
@@ -123,6 +136,7 @@ async def event_channel(websocket: WebSocket) -> None:
         pass
     finally:
         channel.close()
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-            await writer
+        for task in (writer, watcher):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await task
