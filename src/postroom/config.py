@@ -75,14 +75,49 @@ class Settings(BaseSettings):
     delivery_timeout_seconds: float = Field(60.0, description="Timeout of each SMTP step when delivering out.")
     delivery_poll_seconds: float = Field(1.0, description="How often the delivery worker looks for due work anyway.")
     allow_private_urls: bool = Field(
-        False, description="Allow attachment (and webhook) URLs on private, loopback and link-local addresses."
+        False,
+        description="Allow attachment and webhook URLs on private, loopback and link-local addresses "
+        "(trusted networks only).",
     )
     attachment_fetch_max_bytes: int = Field(
         30 * 1024 * 1024, description="Total bytes fetched for attachments given by URL, per message."
     )
     attachment_fetch_timeout_seconds: float = Field(30.0, description="Time limit for fetching an attachment URL.")
+    webhook_timeout_seconds: float = Field(10.0, description="A webhook POST not answered within this long failed.")
+    webhook_retry_schedule: str = Field(
+        "5,300,1800,7200,18000,36000,36000,36000",
+        description="Seconds before each retry of a failed webhook delivery (±20 % jitter); then dead-lettered.",
+    )
+    webhook_disable_after_seconds: float = Field(
+        5 * 24 * 3600.0, description="A webhook failing continuously for this long is disabled (enabled: false)."
+    )
+    dispatch_lease_seconds: float = Field(
+        60.0, description="How long a dispatcher holds an event or delivery before another process may take it over."
+    )
+    run_dispatcher: bool = Field(
+        True,
+        description="Run the events dispatcher in this process (off for API/SMTP-only nodes: their websocket "
+        "clients then get no events).",
+    )
+    dispatch_poll_seconds: float = Field(1.0, description="Safety-net poll of the outbox when no wake-up arrives.")
+    webhook_concurrency: int = Field(64, description="Webhook POSTs in flight at once per process.")
+    websocket_queue_size: int = Field(
+        1000, description="Events waiting for one websocket client; a client that falls further behind is dropped."
+    )
+    websocket_key_recheck_seconds: float = Field(
+        60.0, description="How often an open websocket re-checks its API key (deleted or expired: closed with 1008)."
+    )
     log_level: str = Field("info", description="Log level: debug, info, warning or error.")
     access_log: bool = Field(True, description="Write one structured JSON line per HTTP request.")
+
+    def retry_schedule(self) -> tuple[float, ...]:
+        try:
+            delays = tuple(float(part) for part in self.webhook_retry_schedule.split(",") if part.strip())
+        except ValueError as error:
+            raise ValueError("webhook_retry_schedule must be comma-separated seconds") from error
+        if any(delay < 0 for delay in delays):
+            raise ValueError("webhook_retry_schedule delays must not be negative")
+        return delays
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -1,9 +1,13 @@
-"""Composition root: Settings -> engine, migrations, blob store, services -> the API and SMTP servers."""
+"""Composition root: Settings -> engine, migrations, blob store, services -> the API, SMTP and the workers."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,11 +25,17 @@ from postroom.delivery.worker import DeliveryWorker, Routes
 from postroom.domain.downloads import DownloadSigner
 from postroom.domain.outbound import RetryPolicy
 from postroom.domain.pagination import PageTokens
+from postroom.events.dispatcher import Dispatcher
+from postroom.events.hub import Hub
+from postroom.events.resolver import SocketResolver
+from postroom.events.sender import WebhookSender
 from postroom.services.access import DOWNLOAD_SECRET_NAME, PAGE_TOKEN_SECRET_NAME, AccessService, Bootstrap
 from postroom.services.api_keys import ApiKeyService
 from postroom.services.container import Services
+from postroom.services.dispatch import DispatchPolicy, DispatchService
 from postroom.services.dns import DnsService, SendingDomain
 from postroom.services.drafts import DraftService
+from postroom.services.inbox_events import InboxEventService
 from postroom.services.inboxes import InboxService
 from postroom.services.mail import MailService
 from postroom.services.outbound import OutboundService
@@ -34,11 +44,30 @@ from postroom.services.ports import BlobStore
 from postroom.services.receive import ReceiveService
 from postroom.services.search import SearchService
 from postroom.services.send import OutboundSettings, SendService
+from postroom.services.webhooks import WebhookService
 from postroom.smtp.server import SmtpOptions, start_smtp
 from postroom.storage.blobs.factory import blob_store_from_url
 from postroom.storage.engine import create_database_engine
 from postroom.storage.migrate import upgrade
+from postroom.storage.notify import listen_for_outbox
 from postroom.storage.uow import SqlUnitOfWorkFactory
+
+
+class _GracefulServer(uvicorn.Server):
+    """Uvicorn re-raises SIGTERM/SIGINT once it has stopped, which kills the process before the SMTP server and
+    the dispatcher shut down (handing back webhook attempts in flight); this server only records the signal."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        originals = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in originals.items():
+                signal.signal(sig, handler)
 
 
 @dataclass(frozen=True)
@@ -59,11 +88,15 @@ class Runtime:
     engine: Engine
     services: Services
     bootstrap: Bootstrap
+    factory: SqlUnitOfWorkFactory
+    hub: Hub
     signer: DkimSigner
 
     def api(self) -> FastAPI:
         return create_app(
             self.services,
+            event_stream=self.hub,
+            websocket_key_recheck_seconds=self.settings.websocket_key_recheck_seconds,
             rate_limit_per_second=self.settings.rate_limit_per_second,
             rate_limit_burst=self.settings.rate_limit_burst,
             max_request_bytes=self.settings.max_request_bytes,
@@ -109,9 +142,42 @@ class Runtime:
     async def _send_due_drafts(self) -> None:
         await asyncio.to_thread(self.services.drafts.send_due)
 
+    def dispatcher(self) -> Dispatcher:
+        s = self.settings
+        sender = WebhookSender(SocketResolver(), s.webhook_timeout_seconds, s.allow_private_urls)
+        return Dispatcher(
+            self.services.dispatch,
+            self.hub,
+            sender,
+            poll_seconds=s.dispatch_poll_seconds,
+            concurrency=s.webhook_concurrency,
+        )
+
     async def serve(self) -> None:
-        """Run the HTTP API, the SMTP server and the delivery worker in this event loop until told to stop."""
+        """Run the HTTP API, the SMTP server, the delivery worker and the events dispatcher until told to stop."""
         await asyncio.to_thread(self.signer.key, self.settings.default_domain.strip().lower())  # made on first start
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per webhook POST is noise
+        if not self.settings.run_dispatcher:
+            await self._serve_transports()
+            return
+        dispatcher = self.dispatcher()
+        self.factory.on_outbox_commit(dispatcher.notify_threadsafe)
+        workers = [asyncio.create_task(dispatcher.run(), name="events-dispatcher")]
+        if self.engine.dialect.name == "postgresql":
+            url = self.settings.resolved_database_url()
+            workers.append(asyncio.create_task(listen_for_outbox(url, dispatcher.notify), name="outbox-listen"))
+        try:
+            await self._serve_transports()
+        finally:
+            self.factory.on_outbox_commit(None)
+            for worker in workers:
+                worker.cancel()
+            for worker in workers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            await dispatcher.stop()
+
+    async def _serve_transports(self) -> None:
         smtp = await start_smtp(self.services.receive, self.smtp_options())
         delivery = asyncio.create_task(self.delivery_worker().run())
         config = uvicorn.Config(
@@ -123,7 +189,7 @@ class Runtime:
             server_header=False,
         )
         try:
-            await uvicorn.Server(config).serve()
+            await _GracefulServer(config).serve()
         finally:
             delivery.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -188,6 +254,11 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
             max_fetch_bytes=settings.attachment_fetch_max_bytes,
         ),
     )
+    policy = DispatchPolicy(
+        lease=timedelta(seconds=settings.dispatch_lease_seconds),
+        retry_schedule=settings.retry_schedule(),
+        disable_after=timedelta(seconds=settings.webhook_disable_after_seconds),
+    )
     services = Services(
         access=access,
         inboxes=InboxService(factory, tokens, default_domain, blobs),
@@ -196,6 +267,9 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
         receive=receive,
         mail=MailService(factory, tokens, blobs, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME))),
         search=SearchService(factory, tokens),
+        webhooks=WebhookService(factory, tokens, SocketResolver(), settings.allow_private_urls),
+        inbox_events=InboxEventService(factory, tokens),
+        dispatch=DispatchService(factory, policy),
         health=Health(factory, blobs),
         send=send,
         outbound=OutboundService(
@@ -213,4 +287,4 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
         dns=DnsService(factory, [SendingDomain(default_domain, mail_host(settings), selector, dkim_txt)]),
         drafts=DraftService(factory, tokens, blobs, send, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME))),
     )
-    return Runtime(settings, engine, services, bootstrap, signer)
+    return Runtime(settings, engine, services, bootstrap, factory, Hub(settings.websocket_queue_size), signer)

@@ -26,7 +26,7 @@ def outbound_env(sink: SinkServer) -> dict[str, str]:
     """Settings under which a test server delivers to the sink, fetches loopback URLs and retries quickly."""
     return {
         "POSTROOM_MX_OVERRIDES": ",".join(f"{domain}={sink.address}" for domain in SINK_DOMAINS),
-        "POSTROOM_ALLOW_PRIVATE_URLS": "true",
+        "POSTROOM_ALLOW_PRIVATE_URLS": "true",  # attachment URLs and webhook receivers live on loopback in tests
         "POSTROOM_DELIVERY_RETRY_BASE_SECONDS": "0.5",
         "POSTROOM_DELIVERY_RETRY_MAX_SECONDS": "1",
         "POSTROOM_DELIVERY_POLL_SECONDS": "0.2",

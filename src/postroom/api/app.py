@@ -4,16 +4,32 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from postroom.api import downloads, errors
+from postroom.api import downloads, errors, websocket
 from postroom.api.middleware import RequestMiddleware
 from postroom.api.ratelimit import RateLimiter
-from postroom.api.routes import api_keys, domains, drafts, health, identity, inboxes, messages, pods, send, threads
+from postroom.api.routes import (
+    api_keys,
+    domains,
+    drafts,
+    health,
+    identity,
+    inbox_events,
+    inboxes,
+    messages,
+    pods,
+    send,
+    threads,
+    webhooks,
+)
 from postroom.services.container import Services
+from postroom.services.ports import EventStream
 
 
 def create_app(
     services: Services,
     *,
+    event_stream: EventStream,
+    websocket_key_recheck_seconds: float = 60.0,
     rate_limit_per_second: float,
     rate_limit_burst: int,
     max_request_bytes: int,
@@ -27,9 +43,13 @@ def create_app(
         redoc_url=None,
     )
     app.state.services = services
+    app.state.event_stream = event_stream
+    app.state.websocket_key_recheck_seconds = websocket_key_recheck_seconds
     app.state.rate_limiter = RateLimiter(rate_limit_per_second, rate_limit_burst)
     errors.install(app)
-    for module in (health, identity, inboxes, pods, api_keys, threads, send, messages, domains, drafts, downloads):
+    routes = (health, identity, inboxes, pods, api_keys, threads, send, messages, domains, drafts, webhooks)
+    for module in (*routes, inbox_events, downloads):
         app.include_router(module.router)
+    app.include_router(websocket.router)
     app.add_middleware(RequestMiddleware, max_body_bytes=max_request_bytes, log_requests=access_log)
     return app

@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 
 from pydantic import AwareDatetime, StrictBool, StrictStr, field_validator
 
-from postroom.api.mail_schemas import AttachmentOut
-from postroom.api.schemas import PageOut, RequestBody, Response
+from postroom.api.schemas import PageOut, RequestBody
 from postroom.api.send_schemas import SendAttachmentBody
 from postroom.domain.draft import Draft
 from postroom.services.draft_edits import DraftChange, DraftInput
+from postroom.wire.base import Response
+from postroom.wire.mail import AttachmentOut
 
 Addresses = list[StrictStr] | None
 

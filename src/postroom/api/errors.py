@@ -53,6 +53,10 @@ def error_body(name: str, code: str, message: str, fix: str | None = None) -> di
     return body
 
 
+def error_name(error: PostroomError) -> str:
+    return next((name for kind, (_, name) in STATUS.items() if isinstance(error, kind)), "InternalServerError")
+
+
 def postroom_error_response(error: PostroomError) -> JSONResponse:
     status, name = next(
         (value for kind, value in STATUS.items() if isinstance(error, kind)), (500, "InternalServerError")

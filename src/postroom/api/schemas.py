@@ -11,6 +11,7 @@ from postroom.domain.access import ApiKey, Pod
 from postroom.domain.inbox import Inbox
 from postroom.domain.text import storable
 from postroom.services.access import Identity, OrganizationView
+from postroom.wire.base import Response
 
 
 def _unstorable_path(value: object, path: str = "") -> str | None:
@@ -91,10 +92,6 @@ class CreateApiKeyBody(RequestBody):
 class UpdateApiKeyBody(RequestBody):
     name: StrictStr | None = None
     permissions: dict[str, StrictBool] | None = None
-
-
-class Response(BaseModel):
-    model_config = ConfigDict(ser_json_timedelta="iso8601")
 
 
 class InboxOut(Response):

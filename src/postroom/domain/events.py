@@ -49,3 +49,22 @@ class OutboxEvent:
     subject_id: str  # the row the event is about (a message's row id for message.* events)
     created_at: datetime
     data: Mapping[str, object] = field(default_factory=dict)
+
+
+LABEL_ADDED = "label.added"
+LABEL_REMOVED = "label.removed"
+
+
+@dataclass(frozen=True)
+class InboxEvent:
+    """One label change of one message, kept in the inbox's event log (spec §3.14)."""
+
+    event_id: str
+    event_type: str  # LABEL_ADDED or LABEL_REMOVED
+    organization_id: str
+    pod_id: str
+    inbox_id: str
+    message_id: str
+    label: str
+    event_at: datetime
+    created_at: datetime

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from postroom.services.access import AccessService
 from postroom.services.api_keys import ApiKeyService
+from postroom.services.dispatch import DispatchService
 from postroom.services.dns import DnsService
 from postroom.services.drafts import DraftService
+from postroom.services.inbox_events import InboxEventService
 from postroom.services.inboxes import InboxService
 from postroom.services.mail import MailService
 from postroom.services.outbound import OutboundService
@@ -16,6 +18,7 @@ from postroom.services.ports import HealthProbe
 from postroom.services.receive import ReceiveService
 from postroom.services.search import SearchService
 from postroom.services.send import SendService
+from postroom.services.webhooks import WebhookService
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,9 @@ class Services:
     receive: ReceiveService
     mail: MailService
     search: SearchService
+    webhooks: WebhookService
+    inbox_events: InboxEventService
+    dispatch: DispatchService
     health: HealthProbe
     send: SendService
     outbound: OutboundService

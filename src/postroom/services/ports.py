@@ -9,13 +9,15 @@ from typing import BinaryIO, Protocol
 
 from postroom.domain.access import ApiKey, Organization, Pod
 from postroom.domain.draft import Draft
-from postroom.domain.events import OutboxEvent
+from postroom.domain.events import InboxEvent, OutboxEvent
 from postroom.domain.inbox import Inbox
 from postroom.domain.listing import InboxScope, KeyScope, MailFilter, SearchHit
 from postroom.domain.message import Message, Thread
 from postroom.domain.outbound import DeliveryJob, RecipientState
 from postroom.domain.pagination import PageRequest
 from postroom.domain.search import MailSearch, MessageHit, ThreadHit
+from postroom.domain.subscriptions import Subscription
+from postroom.domain.webhooks import Webhook, WebhookDelivery
 
 
 class OrganizationRepository(Protocol):
@@ -84,7 +86,9 @@ class MailRepository(Protocol):
         """The thread with the attachments of all its messages."""
 
     def thread_messages_page(self, thread_id: str, mail_filter: MailFilter, page: PageRequest) -> list[Message]: ...
-    def set_labels(self, message: Message) -> None: ...
+    def set_labels(self, message: Message) -> None:
+        """Store the message's labels, logging each added and removed one in the inbox event log."""
+
     def delete_message(self, row_id: str) -> None: ...
     def delete_thread(self, thread_id: str) -> None: ...
     def refresh_thread(self, thread_id: str) -> None:
@@ -106,7 +110,58 @@ class DraftRepository(Protocol):
 
 
 class OutboxRepository(Protocol):
-    def add(self, event: OutboxEvent) -> None: ...
+    def add(self, event: OutboxEvent) -> None:
+        """Queue the event; once committed, every process's dispatcher is woken (PostgreSQL NOTIFY)."""
+
+    def has_claimable(self, now: datetime) -> bool:
+        """Whether any undispatched event is free to claim (a cheap read before taking the write lock)."""
+
+    def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxEvent]:
+        """Undispatched events not leased by anyone else, oldest first, leased to the caller until ``lease_until``."""
+
+    def mark_dispatched(self, event_id: str, payload: str, now: datetime) -> None: ...
+    def get_many(self, event_ids: list[str]) -> list[tuple[OutboxEvent, str | None]]:
+        """The events with their rendered payload (None until dispatched), oldest first."""
+
+    def payload(self, event_id: str) -> str | None: ...
+
+
+class WebhookRepository(Protocol):
+    def get(self, webhook_id: str) -> Webhook | None: ...
+    def get_by_client_id(self, organization_id: str, client_id: str) -> Webhook | None: ...
+    def add(self, webhook: Webhook) -> None: ...
+    def update(self, webhook: Webhook) -> None: ...
+    def delete(self, webhook_id: str) -> None: ...
+    def list_page(self, scope: KeyScope, page: PageRequest) -> list[Webhook]: ...
+    def enabled_in(self, organization_id: str) -> list[Webhook]: ...
+
+
+class WebhookDeliveryRepository(Protocol):
+    def add(self, delivery: WebhookDelivery) -> None:
+        """Queue a delivery; the same (webhook, event) twice is a no-op."""
+
+    def heads(self, limit: int) -> list[WebhookDelivery]:
+        """The oldest pending delivery of each webhook, soonest due first."""
+
+    def claim(self, delivery_id: str, now: datetime, lease_until: datetime) -> bool:
+        """Lease a pending delivery nobody holds; False when another worker has it."""
+
+    def next_pending(self, webhook_id: str) -> WebhookDelivery | None:
+        """The webhook's oldest pending delivery."""
+
+    def get(self, delivery_id: str) -> WebhookDelivery | None: ...
+    def save(self, delivery: WebhookDelivery) -> None: ...
+    def release(self, delivery_ids: list[str]) -> None:
+        """Give up the leases of these pending deliveries, so any worker may attempt them at once."""
+
+    def abandon_pending(self, webhook_id: str, reason: str, now: datetime) -> None:
+        """Dead-letter every pending delivery of the webhook (it was disabled)."""
+
+    def for_webhook(self, webhook_id: str) -> list[WebhookDelivery]: ...
+
+
+class InboxEventRepository(Protocol):
+    def list_page(self, inbox_id: str, page: PageRequest) -> list[InboxEvent]: ...
 
 
 class DeliveryRepository(Protocol):
@@ -175,6 +230,12 @@ class UnitOfWork(Protocol):
     def suppressions(self) -> SuppressionRepository: ...
     @property
     def drafts(self) -> DraftRepository: ...
+    @property
+    def webhooks(self) -> WebhookRepository: ...
+    @property
+    def webhook_deliveries(self) -> WebhookDeliveryRepository: ...
+    @property
+    def inbox_events(self) -> InboxEventRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
@@ -184,13 +245,38 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self, *, write: bool = False) -> UnitOfWork:
-        """A new unit of work; ``write=True`` takes the write lock up front where the database needs it."""
+    def __call__(self, *, write: bool = False, durable: bool = True) -> UnitOfWork:
+        """A new unit of work; ``write=True`` takes the write lock up front where the database needs it.
+
+        ``durable=False`` lets the commit return before it is flushed to disk where the database allows it: for
+        bookkeeping whose loss in a crash only means repeating work (a lease, a delivery already made).
+        """
 
 
 class HealthProbe(Protocol):
     def database_ready(self) -> bool: ...
     def blobs_ready(self) -> bool: ...
+
+
+class HostResolver(Protocol):
+    def addresses(self, host: str) -> list[str]:
+        """Every IP address ``host`` resolves to (empty when it does not resolve)."""
+
+
+class EventChannel(Protocol):
+    """One websocket client's view of the event stream: a bounded queue of frames in its subscription."""
+
+    def subscribe(self, subscription: Subscription) -> None: ...
+    async def next_frame(self) -> str | None:
+        """The next event frame (JSON text), or None once the channel was dropped (see ``drop_reason``)."""
+
+    @property
+    def drop_reason(self) -> str | None: ...
+    def close(self) -> None: ...
+
+
+class EventStream(Protocol):
+    def open(self) -> EventChannel: ...
 
 
 class BlobStore(Protocol):

@@ -238,7 +238,74 @@ outbox = Table(
     Column("subject_id", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("data", JSON, nullable=False, default=dict),
+    # Set once the event has been matched to webhooks; until then a dispatcher may lease it until lease_until.
+    Column("dispatched_at", UtcDateTime),
+    Column("lease_until", UtcDateTime),
+    Column("payload", Text),  # the §4.1 JSON, rendered once when dispatched, sent as is on every attempt
     Index("ix_outbox_created", "created_at", "event_id"),
+    Index("ix_outbox_pending", "dispatched_at", "created_at", "event_id"),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("webhook_id", String(64), primary_key=True),
+    Column(
+        "organization_id",
+        String(64),
+        ForeignKey("organizations.organization_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("pod_id", String(64), ForeignKey("pods.pod_id", ondelete="CASCADE")),
+    Column("inbox_id", String(320), ForeignKey("inboxes.inbox_id", ondelete="CASCADE")),
+    Column("url", Text, nullable=False),
+    Column("event_types", JSON, nullable=False),
+    Column("pod_ids", JSON, nullable=False),
+    Column("inbox_ids", JSON, nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("client_id", String(256)),
+    Column("headers", JSON, nullable=False),
+    Column("failing_since", UtcDateTime),
+    Column("enabled_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("organization_id", "client_id"),
+    Index("ix_webhooks_org_created", "organization_id", "created_at", "webhook_id"),
+)
+
+# One row per (webhook, event): the delivery queue while pending, the record (or dead letter) afterwards.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("delivery_id", String(64), primary_key=True),
+    Column("webhook_id", String(64), ForeignKey("webhooks.webhook_id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("event_created_at", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("lease_until", UtcDateTime),
+    Column("last_error", Text),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("webhook_id", "event_id"),
+    Index("ix_webhook_deliveries_queue", "status", "webhook_id", "event_created_at", "event_id"),
+)
+
+# The inbox event log (spec §3.14): every label added to or removed from a message.
+inbox_events = Table(
+    "inbox_events",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("organization_id", String(64), nullable=False),
+    Column("pod_id", String(64), nullable=False),
+    Column("inbox_id", String(320), ForeignKey("inboxes.inbox_id", ondelete="CASCADE"), nullable=False),
+    Column("event_type", String(32), nullable=False),
+    Column("message_id", Text, nullable=False),
+    Column("label", String(256), nullable=False),
+    Column("event_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_inbox_events_inbox", "inbox_id", "event_id"),
 )
 
 # Outbound delivery: one job per sent message and recipient domain; claimed by pushing next_attempt_at forward

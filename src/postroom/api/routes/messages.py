@@ -15,9 +15,7 @@ from postroom.api.mail_schemas import (
     BatchUpdateOut,
     LabelsOut,
     ListMessagesOut,
-    MessageItemOut,
     MessageLabelsBody,
-    MessageOut,
     RawMessageOut,
     SearchMessageItemOut,
     SearchMessagesOut,
@@ -26,6 +24,7 @@ from postroom.api.mail_schemas import (
 from postroom.api.rawpath import segment
 from postroom.api.search_params import Search
 from postroom.services.mail import BATCH_GET_LIMIT, BATCH_UPDATE_LIMIT, LabelChange
+from postroom.wire.mail import MessageItemOut, MessageOut
 
 router = APIRouter(tags=["messages"])
 M = "/v0/inboxes/{inbox_id}/messages"

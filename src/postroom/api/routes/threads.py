@@ -12,10 +12,8 @@ from postroom.api.mail_params import ThreadFilter
 from postroom.api.mail_schemas import (
     AttachmentResponseOut,
     ListThreadsOut,
-    MessageOut,
     SearchThreadItemOut,
     SearchThreadsOut,
-    ThreadItemOut,
     ThreadLabelsBody,
     ThreadLabelsOut,
     ThreadOut,
@@ -24,6 +22,7 @@ from postroom.api.mail_schemas import (
 from postroom.api.rawpath import segment
 from postroom.api.search_params import Search
 from postroom.services.mail import LabelChange, MailRoute
+from postroom.wire.mail import MessageOut, ThreadItemOut
 
 router = APIRouter(tags=["threads"])
 PREFIXES = ("/v0", "/v0/pods/{pod_id}", "/v0/inboxes/{inbox_id}")

@@ -1,0 +1,1 @@
+"""The events worker: outbox dispatcher, signed webhook sender and the websocket hub (spec §4)."""
