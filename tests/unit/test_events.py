@@ -17,11 +17,11 @@ from postroom.domain import events as kinds
 from postroom.domain.access import Principal
 from postroom.domain.events import OutboxEvent
 from postroom.domain.message import Message, Thread
+from postroom.domain.network import blocked_address
 from postroom.domain.subscriptions import Subscription, for_principal
 from postroom.domain.webhooks import (
     DEFAULT_RETRY_SCHEDULE,
     JITTER,
-    blocked_address,
     check_addresses,
     retry_delay,
     should_disable,

@@ -6,7 +6,6 @@ operator allows them; every redirect hop is checked again.
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import time
 from email.message import Message
@@ -14,6 +13,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
+from postroom.domain.network import blocked_address
 from postroom.errors import Forbidden
 
 MAX_REDIRECTS = 5
@@ -34,10 +34,8 @@ def check_public_url(url: str, *, allow_private: bool) -> None:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError) as error:
         raise _rejected(f"{parts.hostname} does not resolve") from error
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if not address.is_global or address.is_multicast:
-            raise _rejected(f"{parts.hostname} is not a public address")
+    if any(blocked_address(str(info[4][0])) for info in infos):
+        raise _rejected(f"{parts.hostname} is not a public address")
 
 
 def _filename(response: httpx.Response) -> str | None:

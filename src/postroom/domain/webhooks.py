@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import enum
-import ipaddress
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from postroom.domain.network import blocked_address
 from postroom.errors import InvalidInput
 
 MAX_FILTER_IDS = 10
@@ -73,22 +73,6 @@ def retry_delay(schedule: tuple[float, ...], failed_attempts: int, rng: random.R
 
 def should_disable(failing_since: datetime | None, now: datetime, disable_after: timedelta) -> bool:
     return failing_since is not None and now - failing_since >= disable_after
-
-
-def blocked_address(address: str) -> bool:
-    """Private, loopback, link-local, multicast, reserved or unspecified: not a place to POST to from a server."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-        or not ip.is_global
-    )
 
 
 def url_host(url: str) -> str:
