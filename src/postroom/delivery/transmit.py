@@ -3,6 +3,7 @@ became of each recipient. Network and SMTP failures come back as results, never 
 
 from __future__ import annotations
 
+import functools
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,7 +72,7 @@ async def _deliver_via(
     tls_context: ssl.SSLContext | None,
 ) -> list[RecipientResult]:
     verified = hop.implicit_tls or hop.require_tls
-    context = tls_context or (ssl.create_default_context() if verified else _unverified_context())
+    context = tls_context or (_verified_context() if verified else _unverified_context())
     client = aiosmtplib.SMTP(
         hostname=hop.host,
         port=hop.port,
@@ -199,8 +200,15 @@ def _reason(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
+@functools.cache
+def _verified_context() -> ssl.SSLContext:
+    """Made once: loading the system's CA certificates costs milliseconds, too much per message."""
+    return ssl.create_default_context()
+
+
+@functools.cache
 def _unverified_context() -> ssl.SSLContext:
-    context = ssl.create_default_context()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     return context
