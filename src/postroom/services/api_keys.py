@@ -14,13 +14,12 @@ from postroom.domain.access import (
 )
 from postroom.domain.clock import utcnow
 from postroom.domain.ids import new_id
-from postroom.domain.listing import KeyScope
 from postroom.domain.pagination import PageTokens
 from postroom.errors import FieldError, Forbidden, InvalidInput, NotFound
 from postroom.services.access import DISPLAY_PREFIX_CHARS, generate_secret, hash_secret, require
 from postroom.services.paging import ListParams, Page, paginate
 from postroom.services.ports import UnitOfWork, UnitOfWorkFactory
-from postroom.services.scopes import visible_inbox, visible_pod
+from postroom.services.scopes import owned_scope, visible_inbox, visible_pod
 
 MAX_NAME_CHARS = 256
 
@@ -135,14 +134,7 @@ class ApiKeyService:
     def list(self, principal: Principal, route: KeyRoute, params: ListParams) -> Page[ApiKey]:
         require(principal, "api_key_read")
         with self._uow() as uow:
-            if route.inbox_id is not None:
-                inbox = visible_inbox(uow, principal, route.inbox_id)
-                scope = KeyScope(principal.organization_id, inbox_id=inbox.inbox_id)
-            elif route.pod_id is not None:
-                pod = visible_pod(uow, principal, route.pod_id)
-                scope = KeyScope(principal.organization_id, pod_id=pod.pod_id, exact_pod_scope=True)
-            else:
-                scope = KeyScope(principal.organization_id, principal.pod_id, principal.inbox_id)
+            scope = owned_scope(uow, principal, route.pod_id, route.inbox_id)
             filters = f"{scope.pod_id}|{scope.inbox_id}|{scope.exact_pod_scope}|{params.ascending}"
             return paginate(
                 self._tokens,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from postroom.domain.access import Pod, Principal
 from postroom.domain.inbox import Inbox
+from postroom.domain.listing import KeyScope
 from postroom.errors import NotFound
 from postroom.services.ports import UnitOfWork
 
@@ -28,3 +29,13 @@ def visible_inbox(uow: UnitOfWork, principal: Principal, inbox_id: str, pod_id: 
     ):
         raise NotFound("Inbox not found")
     return inbox
+
+
+def owned_scope(uow: UnitOfWork, principal: Principal, pod_id: str | None, inbox_id: str | None) -> KeyScope:
+    """What a list of scoped resources (API keys, webhooks) covers on an inbox, pod or organization route."""
+    if inbox_id is not None:
+        return KeyScope(principal.organization_id, inbox_id=visible_inbox(uow, principal, inbox_id).inbox_id)
+    if pod_id is not None:
+        pod = visible_pod(uow, principal, pod_id)
+        return KeyScope(principal.organization_id, pod_id=pod.pod_id, exact_pod_scope=True)
+    return KeyScope(principal.organization_id, principal.pod_id, principal.inbox_id)

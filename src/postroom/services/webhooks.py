@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from postroom.domain.access import Principal
 from postroom.domain.clock import utcnow
 from postroom.domain.ids import new_id
-from postroom.domain.listing import KeyScope
 from postroom.domain.pagination import PageTokens
 from postroom.domain.subscriptions import check_event_types
 from postroom.domain.webhooks import MAX_FILTER_IDS, SECRET_PREFIX, Webhook, check_addresses, url_host
@@ -18,7 +17,7 @@ from postroom.errors import InvalidInput, NotFound
 from postroom.services.access import require
 from postroom.services.paging import ListParams, Page, paginate
 from postroom.services.ports import HostResolver, UnitOfWork, UnitOfWorkFactory
-from postroom.services.scopes import visible_inbox, visible_pod
+from postroom.services.scopes import owned_scope, visible_inbox, visible_pod
 
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")  # an HTTP header name (RFC 9110 token)
 # Names the signature, the body or the connection depend on: a configured header must not override them.
@@ -160,15 +159,7 @@ class WebhookService:
     def list_webhooks(self, principal: Principal, route: WebhookRoute, params: ListParams) -> Page[Webhook]:
         require(principal, "webhook_read")
         with self._uow() as uow:
-            if route.inbox_id is not None:
-                scope = KeyScope(
-                    principal.organization_id, inbox_id=visible_inbox(uow, principal, route.inbox_id).inbox_id
-                )
-            elif route.pod_id is not None:
-                pod = visible_pod(uow, principal, route.pod_id)
-                scope = KeyScope(principal.organization_id, pod_id=pod.pod_id, exact_pod_scope=True)
-            else:
-                scope = KeyScope(principal.organization_id, principal.pod_id, principal.inbox_id)
+            scope = owned_scope(uow, principal, route.pod_id, route.inbox_id)
             filters = f"{scope.pod_id}|{scope.inbox_id}|{scope.exact_pod_scope}|{params.ascending}"
             return paginate(
                 self._tokens,
