@@ -134,6 +134,7 @@ class Runtime:
             routes,
             concurrency=s.delivery_concurrency,
             poll_seconds=s.delivery_poll_seconds,
+            attempt_seconds=s.delivery_lease_seconds * 0.9,
             periodic=self._send_due_drafts,
         )
         self.services.send.on_queued = worker.wake

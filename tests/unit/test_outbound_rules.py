@@ -114,9 +114,10 @@ def test_enhanced_status(reply: str, outcome: str, status: str) -> None:
         ("5.0.0", 552, "MessageTooLarge", False),
         ("5.7.1", 554, "ContentRejected", False),
         ("5.7.26", 550, "ContentRejected", False),  # DMARC failure
-        ("5.4.4", 554, "General", True),  # unable to route
-        ("5.0.0", 554, "General", True),
-        ("5.0.0", None, "General", True),
+        ("5.4.4", 554, "General", False),  # unable to route
+        ("5.0.0", 554, "General", False),
+        ("5.0.0", None, "General", False),  # e.g. our own size check: not the address
+        ("5.1.8", 553, "NoEmail", False),  # the sender domain was refused, not the recipient
     ],
 )
 def test_bounce_classes(status: str, code: int | None, sub_type: str, hard: bool) -> None:

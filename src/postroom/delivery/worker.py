@@ -39,12 +39,14 @@ class DeliveryWorker:
         *,
         concurrency: int = 8,
         poll_seconds: float = 1.0,
+        attempt_seconds: float = 540.0,
         periodic: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._outbound = outbound
         self._routes = routes
         self._concurrency = concurrency
         self._poll_seconds = poll_seconds
+        self._attempt_seconds = attempt_seconds  # below the job lease
         self._periodic = periodic  # e.g. sending scheduled drafts that have come due; at most once per poll
         self._periodic_last = float("-inf")
         self._wake = asyncio.Event()
@@ -68,11 +70,14 @@ class DeliveryWorker:
         running: set[asyncio.Task[None]] = set()
         while True:
             self._wake.clear()
-            try:
-                if self._periodic is not None and time.monotonic() - self._periodic_last >= self._poll_seconds:
-                    self._periodic_last = time.monotonic()
+            if self._periodic is not None and time.monotonic() - self._periodic_last >= self._poll_seconds:
+                self._periodic_last = time.monotonic()
+                try:
                     await self._periodic()
-                free = self._concurrency - len(running)
+                except Exception:
+                    log.exception("the periodic task of the delivery worker failed")
+            free = self._concurrency - len(running)
+            try:
                 jobs = await asyncio.to_thread(self._outbound.claim, free) if free > 0 else []
             except Exception:
                 log.exception("claiming delivery jobs failed")
@@ -94,7 +99,14 @@ class DeliveryWorker:
 
     async def _attempt(self, job: DeliveryJob) -> None:
         try:
-            self._results_queue.put_nowait((job, await self._results(job)))
+            try:
+                # Within the lease, so that no second attempt of the same job starts while this one still sends.
+                async with asyncio.timeout(self._attempt_seconds):
+                    results = await self._results(job)
+            except TimeoutError:
+                detail = f"the delivery attempt took longer than {self._attempt_seconds:.0f} s"
+                results = [DeliveryResult(address, "temporary", None, detail) for address in job.recipients]
+            self._results_queue.put_nowait((job, results))
         except Exception:
             # The lease runs out and the job is tried again; nothing is lost.
             log.exception("delivery attempt of job %s failed", job.job_id)

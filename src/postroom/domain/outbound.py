@@ -82,12 +82,16 @@ def bounce_sub_type(status: str, code: int | None) -> str:
     return "General"
 
 
-def is_hard_bounce(status: str, code: int | None) -> bool:
-    """Whether later mail to the address should be refused: the address itself is bad, not the message or box.
+_BAD_ADDRESS_STATUSES = frozenset({"5.1.1", "5.1.2", "5.1.3", "5.1.6", "5.1.10"})
 
-    Mailbox states (5.2.x: full, disabled or paused for now) say nothing lasting about the address.
+
+def is_hard_bounce(status: str, code: int | None) -> bool:
+    """Whether later mail to the address should be refused: the address itself does not exist.
+
+    Only the statuses that say so (RFC 3463 5.1.x for the recipient) or a bare 550 count; a refusal of the sender,
+    the content, the size or a mailbox state (5.2.x) says nothing lasting about the address.
     """
-    return bounce_sub_type(status, code) in {"NoEmail", "General"} and not status.startswith("5.2.")
+    return status in _BAD_ADDRESS_STATUSES or (code == 550 and status == "5.0.0")
 
 
 def recipient_domain(address: str) -> str:

@@ -58,7 +58,7 @@ class DraftSender:
                 raise NotFound("Draft not found")
             if draft.send_in_progress(now):
                 raise Conflict("This draft is being sent", code="conflict")
-            before = draft.send_status if draft.send_status != SENDING else None
+            before = draft.send_status if draft.send_status != SENDING else (SCHEDULED if draft.send_at else None)
             draft.send_status, draft.sending_since = SENDING, now
             uow.drafts.update(draft)
             uow.commit()

@@ -86,7 +86,13 @@ def bare(value: str) -> str:
 
 def envelope_recipients(to: Sequence[str], cc: Sequence[str], bcc: Sequence[str]) -> list[str]:
     """The distinct bare addresses mail goes to; 422 for none, and for more than 50."""
-    addresses = list(dict.fromkeys(bare(value) for value in [*to, *cc, *bcc]))
+    addresses = []
+    for value in [*to, *cc, *bcc]:
+        try:
+            addresses.append(bare(value))
+        except (ValueError, IndexError) as error:  # e.g. taken over from a received message being replied to
+            raise Unprocessable(f"{value!r} cannot be sent to: {error or 'not one address'}") from error
+    addresses = list(dict.fromkeys(addresses))
     if not addresses:
         raise Unprocessable("At least one recipient (to, cc or bcc) is required", code="unprocessable")
     if len(addresses) > MAX_RECIPIENTS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from postroom.domain.outbound import DeliveryJob, RecipientState
 from postroom.storage.repositories import write_checked
@@ -149,9 +150,7 @@ class SqlSuppressionRepository:
         return list(self._c.execute(query).scalars())
 
     def add(self, organization_id: str, address: str, reason: str, now: datetime) -> None:
-        if self.suppressed(organization_id, [address]):
-            return
-        self._c.execute(
-            insert(suppressions),
-            {"organization_id": organization_id, "address": address, "reason": reason[:2000], "created_at": now},
-        )
+        """Suppress the address; one already suppressed (also by a concurrent transaction) stays as it was."""
+        dialect = postgresql if self._c.dialect.name == "postgresql" else sqlite
+        row = {"organization_id": organization_id, "address": address, "reason": reason[:2000], "created_at": now}
+        self._c.execute(dialect.insert(suppressions).values(row).on_conflict_do_nothing())
