@@ -25,11 +25,18 @@ from postroom.delivery.worker import DeliveryWorker, Routes
 from postroom.domain.downloads import DownloadSigner
 from postroom.domain.outbound import RetryPolicy
 from postroom.domain.pagination import PageTokens
+from postroom.domain.return_path import ReturnPaths
 from postroom.events.dispatcher import Dispatcher
 from postroom.events.hub import Hub
 from postroom.events.resolver import SocketResolver
 from postroom.events.sender import WebhookSender
-from postroom.services.access import DOWNLOAD_SECRET_NAME, PAGE_TOKEN_SECRET_NAME, AccessService, Bootstrap
+from postroom.services.access import (
+    DOWNLOAD_SECRET_NAME,
+    PAGE_TOKEN_SECRET_NAME,
+    RETURN_PATH_SECRET_NAME,
+    AccessService,
+    Bootstrap,
+)
 from postroom.services.api_keys import ApiKeyService
 from postroom.services.container import Services
 from postroom.services.dispatch import DispatchPolicy, DispatchService
@@ -229,7 +236,8 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
         access_key_id=settings.s3_access_key_id,
         secret_access_key=settings.s3_secret_access_key,
     )
-    receive = ReceiveService(factory, blobs, default_domain)
+    return_paths = ReturnPaths(access.server_secret(RETURN_PATH_SECRET_NAME), default_domain)
+    receive = ReceiveService(factory, blobs, default_domain, return_paths)
     selector = settings.dkim_selector
 
     def default_domain_key() -> DkimKey:
@@ -250,7 +258,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
             allow_private=settings.allow_private_urls, timeout_seconds=settings.attachment_fetch_timeout_seconds
         ),
         OutboundSettings(
-            default_domain=default_domain,
+            return_paths=return_paths,
             retry_window=timedelta(seconds=settings.delivery_retry_window_seconds),
             max_fetch_bytes=settings.attachment_fetch_max_bytes,
         ),

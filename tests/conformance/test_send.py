@@ -570,6 +570,13 @@ def test_dsn_to_the_return_path_bounces_the_message(server: ServerProcess, sdk: 
     assert return_path.startswith("bounces=msg_")
 
     report = dsn_for(return_path, later_bounces, sent.message_id)
+    local, domain = return_path.split("@")
+    forged = f"{local[:-1]}{'1' if local.endswith('0') else '0'}@{domain}"  # a tag this server did not make
+    with (
+        smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=10) as smtp,
+        pytest.raises(smtplib.SMTPRecipientsRefused),
+    ):
+        smtp.sendmail("", [forged], dsn_for(forged, later_bounces, sent.message_id))
     with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=10) as smtp:
         refused = smtp.sendmail("", [return_path], report)
     assert refused == {}

@@ -22,6 +22,7 @@ DISPLAY_PREFIX_CHARS = 12
 _BASE62 = string.ascii_letters + string.digits
 PAGE_TOKEN_SECRET_NAME = "page_tokens"  # noqa: S105 - the name of a stored secret, not a secret
 DOWNLOAD_SECRET_NAME = "downloads"  # noqa: S105 - the name of a stored secret, not a secret
+RETURN_PATH_SECRET_NAME = "return_paths"  # noqa: S105 - the name of a stored secret, not a secret
 # A key's used_at is written at most this often, so authentication stays a read on the hot path.
 USED_AT_RESOLUTION = timedelta(seconds=60)
 

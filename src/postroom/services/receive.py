@@ -7,7 +7,6 @@ are then committed in one transaction. Only after that commit may a transport ac
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, replace
 
 from postroom.domain import labels as system
@@ -17,14 +16,13 @@ from postroom.domain.ids import new_id
 from postroom.domain.inbox import InboxStatus
 from postroom.domain.message import Message, unique
 from postroom.domain.outbound import DeliveryResult
+from postroom.domain.return_path import ReturnPaths
 from postroom.errors import Conflict, Forbidden, NotFound
 from postroom.mime.dsn import is_permanent_failure, parse_dsn
 from postroom.mime.parse import ParsedMessage, parse_message
 from postroom.services.filing import blob_prefix, file_in_thread, write_blobs
 from postroom.services.outcomes import apply_results
 from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
-
-_RETURN_PATH = re.compile(r"bounces=(msg_[0-9a-z]{26})")
 
 
 @dataclass(frozen=True)
@@ -44,10 +42,13 @@ def inbox_address(recipient: str) -> str:
 
 
 class ReceiveService:
-    def __init__(self, uow_factory: UnitOfWorkFactory, blobs: BlobStore, default_domain: str) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, blobs: BlobStore, default_domain: str, return_paths: ReturnPaths
+    ) -> None:
         self._uow = uow_factory
         self._blobs = blobs
         self._domain = default_domain
+        self._return_paths = return_paths
 
     def accept_recipient(self, recipient: str) -> str:
         """The inbox id mail to ``recipient`` is stored in; NotFound for unknown, Forbidden for paused inboxes."""
@@ -64,9 +65,7 @@ class ReceiveService:
 
     def returned_message(self, address: str) -> str | None:
         """The sent message's row a return-path (VERP) address of ours names, or None for any other address."""
-        local, _, domain = address.lower().rpartition("@")
-        found = _RETURN_PATH.fullmatch(local)
-        return found.group(1) if found and domain == self._domain else None
+        return self._return_paths.message_row(address)
 
     def _record_bounce(self, row_id: str, raw: bytes) -> None:
         """A DSN (RFC 3464) returned to a message's return path bounces the recipients it reports as failed.

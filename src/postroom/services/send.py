@@ -19,6 +19,7 @@ from postroom.domain.ids import new_id
 from postroom.domain.inbox import Inbox, InboxStatus
 from postroom.domain.message import Message
 from postroom.domain.outbound import DeliveryJob, recipient_domain
+from postroom.domain.return_path import ReturnPaths
 from postroom.errors import Conflict, InvalidInput, NotFound
 from postroom.mime.addresses import display_form
 from postroom.mime.compose import HeaderError, Outgoing, OutgoingAttachment, compose, new_message_id
@@ -51,7 +52,7 @@ class SentRef:
 
 @dataclass(frozen=True)
 class OutboundSettings:
-    default_domain: str
+    return_paths: ReturnPaths
     retry_window: timedelta
     max_fetch_bytes: int
 
@@ -66,11 +67,6 @@ def check_idempotency_key(key: str | None) -> str | None:
 
 def sender_address(inbox: Inbox) -> str:
     return display_form(inbox.display_name or "", inbox.inbox_id)
-
-
-def return_path(row_id: str, domain: str) -> str:
-    """The VERP envelope sender of one message: bounces name the message they are about."""
-    return f"bounces={row_id}@{domain}"
 
 
 class SendService:
@@ -270,7 +266,7 @@ class SendService:
                     inbox_id=message.inbox_id,
                     organization_id=message.organization_id,
                     domain=domain,
-                    mail_from=return_path(message.row_id, self._settings.default_domain),
+                    mail_from=self._settings.return_paths.address(message.row_id),
                     recipients=addresses,
                     attempts=0,
                     next_attempt_at=now,
