@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 
 import pytest
@@ -138,6 +139,16 @@ async def test_starttls_is_used_when_the_server_offers_it() -> None:
         assert result.outcome == "delivered"
         [message] = sink.wait_for(1)
     assert message.tls
+
+
+async def test_a_failed_opportunistic_tls_handshake_falls_back_to_plain_text() -> None:
+    with SinkServer(starttls=True) as sink:
+        # A verifying context that does not trust the sink's certificate makes the handshake fail.
+        [result] = await send([hop(sink)], ["alice@b.test"], tls_context=ssl.create_default_context())
+
+        assert result.outcome == "delivered"
+        [message] = sink.wait_for(1)
+    assert not message.tls
 
 
 async def test_a_relay_gets_auth_over_starttls_with_percent_decoded_credentials() -> None:

@@ -62,6 +62,10 @@ async def transmit(
     return [RecipientResult(address, "temporary", last_code, detail) for address in recipients]
 
 
+class _OpportunisticTlsFailed(Exception):
+    """The TLS handshake after STARTTLS failed on a hop where TLS is only opportunistic."""
+
+
 async def _deliver_via(
     hop: Hop,
     mail_from: str,
@@ -70,6 +74,24 @@ async def _deliver_via(
     helo_name: str,
     timeout: float,
     tls_context: ssl.SSLContext | None,
+) -> list[RecipientResult]:
+    try:
+        return await _deliver_once(hop, mail_from, recipients, raw, helo_name, timeout, tls_context, starttls=True)
+    except _OpportunisticTlsFailed:
+        # As MTAs do: a host whose TLS is broken still gets the mail in plain text rather than none at all.
+        return await _deliver_once(hop, mail_from, recipients, raw, helo_name, timeout, tls_context, starttls=False)
+
+
+async def _deliver_once(
+    hop: Hop,
+    mail_from: str,
+    recipients: Sequence[str],
+    raw: bytes,
+    helo_name: str,
+    timeout: float,
+    tls_context: ssl.SSLContext | None,
+    *,
+    starttls: bool,
 ) -> list[RecipientResult]:
     verified = hop.implicit_tls or hop.require_tls
     context = tls_context or (_verified_context() if verified else _unverified_context())
@@ -83,8 +105,10 @@ async def _deliver_via(
         tls_context=context,
     )
     try:
-        await _open(client, hop, context)
+        await _open(client, hop, context, starttls=starttls)
         return await _transaction(client, mail_from, recipients, raw)
+    except _OpportunisticTlsFailed:
+        raise
     except aiosmtplib.SMTPResponseException as error:
         raise _HopFailed(f"{error.code} {error.message}", error.code) from error
     except aiosmtplib.SMTPTimeoutError as error:
@@ -95,18 +119,22 @@ async def _deliver_via(
         await _close(client)
 
 
-async def _open(client: aiosmtplib.SMTP, hop: Hop, context: ssl.SSLContext) -> None:
+async def _open(client: aiosmtplib.SMTP, hop: Hop, context: ssl.SSLContext, *, starttls: bool = True) -> None:
     """Connect, greet, secure and authenticate; raises (aiosmtplib or _HopFailed) when the hop is unusable."""
     await client.connect()
     await _greet(client)
     if not hop.implicit_tls:
-        if client.supports_extension("starttls"):
+        if client.supports_extension("starttls") and (starttls or hop.require_tls):
             try:
                 await client.starttls(server_hostname=hop.host, tls_context=context)
             except aiosmtplib.SMTPResponseException as error:
                 if hop.require_tls:
                     raise _HopFailed(f"STARTTLS refused: {error.code} {error.message}", error.code) from error
                 # Opportunistic: a refused STARTTLS leaves the plain session usable.
+            except (aiosmtplib.SMTPException, ssl.SSLError, OSError) as error:
+                if hop.require_tls:
+                    raise
+                raise _OpportunisticTlsFailed(str(error)) from error
             else:
                 await _greet(client)  # RFC 3207 §4.2: forget what was learnt before TLS
         elif hop.require_tls:
