@@ -30,9 +30,12 @@ def draft_blob_prefix(inbox_id: str, draft_id: str) -> str:
     return f"inbox/{inbox_id}/{draft_id}"
 
 
-def _own_key(draft_id: str) -> str:
-    """The idempotency key of a draft's send; ":" keeps it apart from every key a caller may choose."""
-    return f"draft:{draft_id}"
+def _own_key(draft: Draft) -> str:
+    """The idempotency key of sending this version of a draft; ":" keeps it apart from every key a caller may choose.
+
+    A send retried after a crash replays the first one; a draft edited after a half-finished send is a new message.
+    """
+    return f"draft:{draft.draft_id}:{draft.updated_at.isoformat()}"
 
 
 def _fingerprint(*parts: object) -> str:
@@ -92,10 +95,10 @@ class DraftSender:
         self, inbox: Inbox, draft: Draft, add: list[str], remove: list[str], caller_key: tuple[str, str] | None
     ) -> SentRef:
         own_fingerprint = _fingerprint("drafts.send", draft.draft_id)
-        sent = self._send.replayed(inbox.organization_id, _own_key(draft.draft_id), own_fingerprint)
+        sent = self._send.replayed(inbox.organization_id, _own_key(draft), own_fingerprint)
         if sent is None:
             composition = self._composition(inbox, draft, add, remove)
-            sent = self._send.submit(inbox, composition, _own_key(draft.draft_id), own_fingerprint)
+            sent = self._send.submit(inbox, composition, _own_key(draft), own_fingerprint)
         with self._uow(write=True) as uow:
             uow.drafts.delete(draft.draft_id)
             if caller_key is not None:
