@@ -17,7 +17,6 @@ from postroom.domain.clock import utcnow
 from postroom.domain.draft import FAILED, SCHEDULED, SEND_LEASE, SENDING, Draft
 from postroom.domain.inbox import Inbox
 from postroom.errors import Conflict, NotFound
-from postroom.mime.compose import OutgoingAttachment
 from postroom.services.composition import Composition, forward_composition
 from postroom.services.outgoing import SendRequest, check_labels
 from postroom.services.ports import BlobStore, UnitOfWorkFactory
@@ -127,7 +126,7 @@ class DraftSender:
         """The message a draft becomes: its own labels (not ``scheduled``) plus ``add`` minus ``remove``."""
         kept = [label for label in dict.fromkeys([*draft.labels, *add]) if label != SCHEDULED]
         labels = [label for label in kept if label not in remove]
-        attachments = self._read(draft)
+        attachments = self._send.stored_attachments(draft.attachments)
         if draft.forward_of is None:
             return Composition(
                 to=draft.to,
@@ -158,20 +157,4 @@ class DraftSender:
             labels=labels,
         )
         composition = forward_composition(original, request)
-        return replace(composition, attachments=[*self._send.original_attachments(original), *attachments])
-
-    def _read(self, draft: Draft) -> list[OutgoingAttachment]:
-        loaded = []
-        for attachment in draft.attachments:
-            with self._blobs.open(attachment.blob_key) as stream:
-                content = stream.read()
-            loaded.append(
-                OutgoingAttachment(
-                    content=content,
-                    filename=attachment.filename,
-                    content_type=attachment.content_type,
-                    content_disposition=attachment.content_disposition,
-                    content_id=attachment.content_id,
-                )
-            )
-        return loaded
+        return replace(composition, attachments=[*self._send.stored_attachments(original.attachments), *attachments])

@@ -7,7 +7,7 @@ recipient domain is committed with it; the delivery worker takes it from there.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -17,7 +17,7 @@ from postroom.domain.clock import utcnow
 from postroom.domain.events import MESSAGE_SENT, OutboxEvent
 from postroom.domain.ids import new_id
 from postroom.domain.inbox import Inbox, InboxStatus
-from postroom.domain.message import Message
+from postroom.domain.message import Attachment, Message
 from postroom.domain.outbound import DeliveryJob, recipient_domain
 from postroom.domain.return_path import ReturnPaths
 from postroom.errors import Conflict, InvalidInput, NotFound
@@ -102,7 +102,7 @@ class SendService:
             text=request.text,
             html=request.html,
             labels=check_labels(request.labels),
-            attachments=self._attachments(request),
+            attachments=self.load_attachments(request),
             headers=check_headers(request.headers),
         )
         return self.submit(inbox, composition, key, fingerprint)
@@ -124,7 +124,7 @@ class SendService:
         if (replayed := self._replay(principal.organization_id, key, fingerprint)) is not None:
             return replayed
         composition = reply_composition(inbox, original, request, reply_all=reply_all)
-        composition = replace(composition, attachments=self._attachments(request))
+        composition = replace(composition, attachments=self.load_attachments(request))
         return self.submit(inbox, composition, key, fingerprint)
 
     def forward(
@@ -137,13 +137,13 @@ class SendService:
         if (replayed := self._replay(principal.organization_id, key, fingerprint)) is not None:
             return replayed
         composition = forward_composition(original, request)
-        attachments = [*self.original_attachments(original), *self._attachments(request)]
+        attachments = [*self.stored_attachments(original.attachments), *self.load_attachments(request)]
         return self.submit(inbox, replace(composition, attachments=attachments), key, fingerprint)
 
-    def original_attachments(self, original: Message) -> list[OutgoingAttachment]:
-        """The attachments of a message being forwarded, read back from the blob store."""
+    def stored_attachments(self, attachments: Sequence[Attachment]) -> list[OutgoingAttachment]:
+        """Stored attachments (of a message being forwarded, or of a draft) read back from the blob store."""
         loaded = []
-        for attachment in original.attachments:
+        for attachment in attachments:
             with self._blobs.open(attachment.blob_key) as stream:
                 content = stream.read()
             loaded.append(
@@ -163,9 +163,6 @@ class SendService:
     def replayed(self, organization_id: str, key: str | None, fingerprint: str) -> SentRef | None:
         """The first result of an earlier request with this Idempotency-Key (409 when that request differed)."""
         return self._replay(organization_id, key, fingerprint)
-
-    def _attachments(self, request: SendRequest) -> list[OutgoingAttachment]:
-        return load_attachments(request.attachments, self._fetcher, self._settings.max_fetch_bytes)
 
     def _original(self, principal: Principal, inbox_id: str, message_id: str) -> tuple[Inbox, Message]:
         with self._uow() as uow:
