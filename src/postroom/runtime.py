@@ -30,28 +30,28 @@ from postroom.events.dispatcher import Dispatcher
 from postroom.events.hub import Hub
 from postroom.events.resolver import SocketResolver
 from postroom.events.sender import WebhookSender
-from postroom.services.access import (
+from postroom.services.access.api_keys import ApiKeyService
+from postroom.services.access.authentication import (
     DOWNLOAD_SECRET_NAME,
     PAGE_TOKEN_SECRET_NAME,
     RETURN_PATH_SECRET_NAME,
     AccessService,
     Bootstrap,
 )
-from postroom.services.api_keys import ApiKeyService
+from postroom.services.access.inboxes import InboxService
+from postroom.services.access.pods import PodService
 from postroom.services.container import Services
-from postroom.services.dispatch import DispatchPolicy, DispatchService
-from postroom.services.dns import DnsService, SendingDomain
-from postroom.services.drafts import DraftService
-from postroom.services.inbox_events import InboxEventService
-from postroom.services.inboxes import InboxService
-from postroom.services.mail import MailService
-from postroom.services.outbound import OutboundService
-from postroom.services.pods import PodService
+from postroom.services.drafts.drafts import DraftService
+from postroom.services.events.dispatch import DispatchPolicy, DispatchService
+from postroom.services.events.webhooks import WebhookService
+from postroom.services.mail.inbox_events import InboxEventService
+from postroom.services.mail.mailbox import MailService
+from postroom.services.mail.receive import ReceiveService
+from postroom.services.mail.search import SearchService
 from postroom.services.ports import BlobStore
-from postroom.services.receive import ReceiveService
-from postroom.services.search import SearchService
-from postroom.services.send import OutboundSettings, SendService
-from postroom.services.webhooks import WebhookService
+from postroom.services.sending.dns import DnsService, SendingDomain
+from postroom.services.sending.outbound import OutboundService
+from postroom.services.sending.send import OutboundSettings, SendService
 from postroom.smtp.server import SmtpOptions, start_smtp
 from postroom.storage.blobs.factory import blob_store_from_url
 from postroom.storage.engine import create_database_engine

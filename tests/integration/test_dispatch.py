@@ -10,11 +10,11 @@ import pytest
 from postroom.domain.access import Principal
 from postroom.domain.webhooks import DeliveryStatus
 from postroom.runtime import Runtime, build
-from postroom.services.inboxes import NewInbox
-from postroom.services.mail import LabelChange
+from postroom.services.access.inboxes import NewInbox
+from postroom.services.events.webhooks import NewWebhook, WebhookChange, WebhookRoute
+from postroom.services.mail.mailbox import LabelChange
+from postroom.services.mail.receive import Delivery
 from postroom.services.paging import ListParams
-from postroom.services.receive import Delivery
-from postroom.services.webhooks import NewWebhook, WebhookChange, WebhookRoute
 from tests.conftest import make_settings
 
 URL = "http://127.0.0.1:9/hook"

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from postroom.runtime import Runtime
-from postroom.services.receive import Delivery
+from postroom.services.mail.receive import Delivery
 
 
 def new_inbox(client: TestClient) -> str:

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from postroom.runtime import Runtime
-from postroom.services.mail import LabelChange
-from postroom.services.receive import Delivery
+from postroom.services.mail.mailbox import LabelChange
+from postroom.services.mail.receive import Delivery
 from postroom.storage.engine import create_database_engine
 from postroom.storage.uow import SqlUnitOfWorkFactory
 from tests.integration.test_mail_api import deliver, new_inbox

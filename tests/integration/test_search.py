@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert, select, update
 
 from postroom.runtime import Runtime
-from postroom.services.receive import Delivery
+from postroom.services.mail.receive import Delivery
 from postroom.storage.tables import message_labels, messages
 
 _serial = count(1)

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
 from postroom.runtime import Runtime
-from postroom.services.receive import ReceiveService
+from postroom.services.mail.receive import ReceiveService
 from postroom.smtp.handler import ByteBudget
 from postroom.smtp.server import SmtpOptions, start_smtp
 from tests.support.server import free_port

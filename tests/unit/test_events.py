@@ -31,7 +31,7 @@ from postroom.errors import Forbidden, InvalidInput
 from postroom.events import payloads
 from postroom.events.hub import Hub
 from postroom.events.signing import signature_headers
-from postroom.services.webhooks import new_secret
+from postroom.services.events.webhooks import new_secret
 
 NOW = datetime(2026, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 

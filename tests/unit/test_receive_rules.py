@@ -8,7 +8,7 @@ import pytest
 
 from postroom.domain.downloads import DownloadGrant, DownloadSigner
 from postroom.errors import NotFound
-from postroom.services.receive import inbox_address
+from postroom.services.mail.receive import inbox_address
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from postroom.api.deps import AppServices
-from postroom.api.mail_schemas import AttachmentResponseOut
 from postroom.api.rawpath import segment
+from postroom.api.schemas.mail import AttachmentResponseOut
 from postroom.mime.disposition import attachment_disposition
-from postroom.services.mail import DownloadLink
+from postroom.services.mail.mailbox import DownloadLink
 from postroom.wire.mail import AttachmentOut
 
 router = APIRouter(tags=["downloads"])

@@ -12,7 +12,7 @@ from postroom.api.deps import Caller, list_query
 from postroom.domain.access import Principal
 from postroom.domain.labels import normalize_labels
 from postroom.domain.listing import MailFilter
-from postroom.services.mail import hidden_for
+from postroom.services.mail.mailbox import hidden_for
 
 MAX_FILTERED_LIMIT = 100
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from postroom.services.search import SearchParams
+from postroom.services.mail.search import SearchParams
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from postroom.delivery.routing import Hop, NoRoute, Resolver, hops_for
 from postroom.delivery.transmit import transmit
 from postroom.domain.outbound import DeliveryJob, DeliveryResult, Outcome
-from postroom.services.outbound import OutboundService
+from postroom.services.sending.outbound import OutboundService
 
 log = logging.getLogger("postroom.delivery")
 RECORD_BATCH = 100

@@ -20,7 +20,7 @@ from postroom.domain.webhooks import WebhookDelivery
 from postroom.events import payloads
 from postroom.events.hub import Hub
 from postroom.events.sender import WebhookSender
-from postroom.services.dispatch import Attempt, DispatchService, due_now
+from postroom.services.events.dispatch import Attempt, DispatchService, due_now
 
 log = logging.getLogger("postroom.events")
 BATCH = 100

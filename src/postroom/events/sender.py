@@ -11,7 +11,7 @@ from postroom.domain.clock import utcnow
 from postroom.domain.webhooks import check_addresses, url_host
 from postroom.errors import InvalidInput
 from postroom.events.signing import signature_headers
-from postroom.services.dispatch import Attempt
+from postroom.services.events.dispatch import Attempt
 from postroom.services.ports import HostResolver
 
 MAX_REDIRECTS = 0  # a redirect is a failure: following it could lead to an address the check never saw

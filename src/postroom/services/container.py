@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from postroom.services.access import AccessService
-from postroom.services.api_keys import ApiKeyService
-from postroom.services.dispatch import DispatchService
-from postroom.services.dns import DnsService
-from postroom.services.drafts import DraftService
-from postroom.services.inbox_events import InboxEventService
-from postroom.services.inboxes import InboxService
-from postroom.services.mail import MailService
-from postroom.services.outbound import OutboundService
-from postroom.services.pods import PodService
+from postroom.services.access.api_keys import ApiKeyService
+from postroom.services.access.authentication import AccessService
+from postroom.services.access.inboxes import InboxService
+from postroom.services.access.pods import PodService
+from postroom.services.drafts.drafts import DraftService
+from postroom.services.events.dispatch import DispatchService
+from postroom.services.events.webhooks import WebhookService
+from postroom.services.mail.inbox_events import InboxEventService
+from postroom.services.mail.mailbox import MailService
+from postroom.services.mail.receive import ReceiveService
+from postroom.services.mail.search import SearchService
 from postroom.services.ports import HealthProbe
-from postroom.services.receive import ReceiveService
-from postroom.services.search import SearchService
-from postroom.services.send import SendService
-from postroom.services.webhooks import WebhookService
+from postroom.services.sending.dns import DnsService
+from postroom.services.sending.outbound import OutboundService
+from postroom.services.sending.send import SendService
 
 
 @dataclass(frozen=True)

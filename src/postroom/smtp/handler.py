@@ -12,7 +12,7 @@ from typing import IO
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from postroom.services.receive import Delivery, ReceiveService, inbox_address
+from postroom.services.mail.receive import Delivery, ReceiveService, inbox_address
 from postroom.smtp.replies import ACCEPTED, NO_RECIPIENTS, RECIPIENT_OK, TOO_MANY_RECIPIENTS, TRY_AGAIN, reply_for
 
 log = logging.getLogger("postroom.smtp")

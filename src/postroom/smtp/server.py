@@ -15,7 +15,7 @@ from typing import Any
 
 from aiosmtpd.smtp import SMTP
 
-from postroom.services.receive import ReceiveService
+from postroom.services.mail.receive import ReceiveService
 from postroom.smtp.handler import IngressHandler
 from postroom.smtp.replies import IDLE_TIMEOUT, LINE_TOO_LONG, SESSION_TOO_LONG, TOO_BIG
 

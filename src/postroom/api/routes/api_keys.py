@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from postroom.api.deps import ApiKeyId, AppServices, Caller, Listing, RouteInboxId, RoutePodId
-from postroom.api.schemas import (
+from postroom.api.schemas.access import (
     ApiKeyOut,
     CreateApiKeyBody,
     CreatedApiKeyOut,
@@ -15,7 +15,7 @@ from postroom.api.schemas import (
     UpdateApiKeyBody,
 )
 from postroom.errors import InvalidInput
-from postroom.services.api_keys import KeyRoute
+from postroom.services.access.api_keys import KeyRoute
 
 router = APIRouter(tags=["api-keys"])
 ORG = "/v0/api-keys"

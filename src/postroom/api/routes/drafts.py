@@ -9,7 +9,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from postroom.api.deps import AppServices, Caller, InboxId, Listing, list_query
 from postroom.api.downloads import attachment_response
-from postroom.api.draft_schemas import (
+from postroom.api.rawpath import segment
+from postroom.api.routes.send import IdempotencyKey
+from postroom.api.routes.threads import Route
+from postroom.api.schemas.drafts import (
     CreateDraftBody,
     DraftItemOut,
     DraftOut,
@@ -17,14 +20,11 @@ from postroom.api.draft_schemas import (
     SendDraftBody,
     UpdateDraftBody,
 )
-from postroom.api.mail_schemas import AttachmentResponseOut, as_list
-from postroom.api.rawpath import segment
-from postroom.api.routes.send import IdempotencyKey
-from postroom.api.routes.threads import Route
-from postroom.api.send_schemas import SendMessageOut
+from postroom.api.schemas.mail import AttachmentResponseOut, as_list
+from postroom.api.schemas.send import SendMessageOut
 from postroom.domain.labels import normalize_labels
 from postroom.domain.listing import MailFilter
-from postroom.services.mail import LabelChange
+from postroom.services.mail.mailbox import LabelChange
 
 router = APIRouter(tags=["drafts"])
 PREFIXES = ("/v0", "/v0/pods/{pod_id}", "/v0/inboxes/{inbox_id}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from postroom.api.deps import AppServices, Caller
-from postroom.api.schemas import IdentityOut, OrganizationOut
+from postroom.api.schemas.access import IdentityOut, OrganizationOut
 
 router = APIRouter(tags=["identity"])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from postroom.api.deps import AppServices, Caller, InboxId, Listing
-from postroom.api.webhook_schemas import InboxEventOut, ListInboxEventsOut
+from postroom.api.schemas.webhooks import InboxEventOut, ListInboxEventsOut
 
 router = APIRouter(tags=["inbox-events"])
 

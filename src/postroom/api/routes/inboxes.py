@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from postroom.api.deps import AppServices, Caller, InboxId, Listing, RoutePodId
-from postroom.api.schemas import CreateInboxBody, InboxOut, ListInboxesOut, UpdateInboxBody
+from postroom.api.schemas.access import CreateInboxBody, InboxOut, ListInboxesOut, UpdateInboxBody
 from postroom.domain.inbox import InboxStatus
 from postroom.errors import InvalidInput
-from postroom.services.inboxes import InboxChanges, NewInbox
+from postroom.services.access.inboxes import InboxChanges, NewInbox
 from postroom.services.paging import Page
 
 router = APIRouter(tags=["inboxes"])

@@ -7,7 +7,8 @@ from fastapi import APIRouter, Request, Response
 from postroom.api.deps import AppServices, Caller, InboxId, Listing
 from postroom.api.downloads import attachment_response, download_url
 from postroom.api.mail_params import MessageFilter
-from postroom.api.mail_schemas import (
+from postroom.api.rawpath import segment
+from postroom.api.schemas.mail import (
     AttachmentResponseOut,
     BatchGetBody,
     BatchMessagesOut,
@@ -21,9 +22,8 @@ from postroom.api.mail_schemas import (
     SearchMessagesOut,
     as_list,
 )
-from postroom.api.rawpath import segment
 from postroom.api.search_params import Search
-from postroom.services.mail import BATCH_GET_LIMIT, BATCH_UPDATE_LIMIT, LabelChange
+from postroom.services.mail.mailbox import BATCH_GET_LIMIT, BATCH_UPDATE_LIMIT, LabelChange
 from postroom.wire.mail import MessageItemOut, MessageOut
 
 router = APIRouter(tags=["messages"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from postroom.api.deps import AppServices, Caller, Listing, PodId
-from postroom.api.schemas import CreatePodBody, ListPodsOut, PodOut
+from postroom.api.schemas.access import CreatePodBody, ListPodsOut, PodOut
 
 router = APIRouter(tags=["pods"])
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Request
 
 from postroom.api.deps import AppServices, Caller, InboxId
 from postroom.api.rawpath import segment
-from postroom.api.send_schemas import ForwardBody, ReplyAllBody, ReplyBody, SendMessageBody, SendMessageOut
-from postroom.services.send import SentRef
+from postroom.api.schemas.send import ForwardBody, ReplyAllBody, ReplyBody, SendMessageBody, SendMessageOut
+from postroom.services.sending.send import SentRef
 
 router = APIRouter(tags=["messages"])
 M = "/v0/inboxes/{inbox_id}/messages"

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from postroom.api.deps import AppServices, Caller, Listing, RouteInboxId, RoutePodId
 from postroom.api.downloads import attachment_response
 from postroom.api.mail_params import ThreadFilter
-from postroom.api.mail_schemas import (
+from postroom.api.rawpath import segment
+from postroom.api.schemas.mail import (
     AttachmentResponseOut,
     ListThreadsOut,
     SearchThreadItemOut,
@@ -19,9 +20,8 @@ from postroom.api.mail_schemas import (
     ThreadOut,
     as_list,
 )
-from postroom.api.rawpath import segment
 from postroom.api.search_params import Search
-from postroom.services.mail import LabelChange, MailRoute
+from postroom.services.mail.mailbox import LabelChange, MailRoute
 from postroom.wire.mail import MessageOut, ThreadItemOut
 
 router = APIRouter(tags=["threads"])

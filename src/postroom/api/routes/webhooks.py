@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from postroom.api.deps import AppServices, Caller, Listing, RouteInboxId, RoutePodId
 from postroom.api.rawpath import segment
-from postroom.api.webhook_schemas import (
+from postroom.api.schemas.webhooks import (
     CreateInboxWebhookBody,
     CreatePodWebhookBody,
     CreateWebhookBody,
@@ -21,7 +21,7 @@ from postroom.api.webhook_schemas import (
     WebhookOut,
 )
 from postroom.errors import NotFound
-from postroom.services.webhooks import NewWebhook, WebhookChange, WebhookRoute
+from postroom.services.events.webhooks import NewWebhook, WebhookChange, WebhookRoute
 
 router = APIRouter(tags=["webhooks"])
 ORG = "/v0/webhooks"

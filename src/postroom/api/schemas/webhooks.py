@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, StrictBool, StrictStr
 
-from postroom.api.schemas import PageOut, RequestBody
+from postroom.api.schemas.access import PageOut, RequestBody
 from postroom.domain.events import InboxEvent
 from postroom.domain.webhooks import Webhook
 from postroom.wire.base import Response

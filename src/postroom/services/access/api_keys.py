@@ -16,10 +16,10 @@ from postroom.domain.clock import utcnow
 from postroom.domain.ids import new_id
 from postroom.domain.pagination import PageTokens
 from postroom.errors import FieldError, Forbidden, InvalidInput, NotFound
-from postroom.services.access import DISPLAY_PREFIX_CHARS, generate_secret, hash_secret, require
+from postroom.services.access.authentication import DISPLAY_PREFIX_CHARS, generate_secret, hash_secret, require
+from postroom.services.access.scopes import owned_scope, visible_inbox, visible_pod
 from postroom.services.paging import ListParams, Page, paginate
 from postroom.services.ports import UnitOfWork, UnitOfWorkFactory
-from postroom.services.scopes import owned_scope, visible_inbox, visible_pod
 
 MAX_NAME_CHARS = 256
 

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, StrictBool, StrictStr
 from postroom.domain.access import ApiKey, Pod
 from postroom.domain.inbox import Inbox
 from postroom.domain.text import storable
-from postroom.services.access import Identity, OrganizationView
+from postroom.services.access.authentication import Identity, OrganizationView
 from postroom.wire.base import Response
 
 

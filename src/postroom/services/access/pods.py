@@ -8,10 +8,10 @@ from postroom.domain.ids import new_id
 from postroom.domain.inbox import check_client_id
 from postroom.domain.pagination import PageTokens
 from postroom.errors import Conflict, Forbidden, InvalidInput
-from postroom.services.access import require
+from postroom.services.access.authentication import require
+from postroom.services.access.scopes import visible_pod
 from postroom.services.paging import ListParams, Page, empty_page, paginate
 from postroom.services.ports import UnitOfWorkFactory
-from postroom.services.scopes import visible_pod
 
 MAX_POD_NAME_CHARS = 256
 

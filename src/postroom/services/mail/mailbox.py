@@ -18,10 +18,10 @@ from postroom.domain.listing import InboxScope, MailFilter
 from postroom.domain.message import Attachment, Message, Thread, summarize
 from postroom.domain.pagination import PageTokens
 from postroom.errors import FieldError, InvalidInput, NotFound, Unprocessable
-from postroom.services.access import require
+from postroom.services.access.authentication import require
+from postroom.services.access.scopes import visible_inbox, visible_pod
 from postroom.services.paging import ListParams, Page, paginate
 from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
-from postroom.services.scopes import visible_inbox, visible_pod
 
 HIDDEN = {
     system.SPAM: "label_spam_read",

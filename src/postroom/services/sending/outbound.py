@@ -12,9 +12,9 @@ from postroom.domain.clock import utcnow
 from postroom.domain.ids import new_id
 from postroom.domain.inbox import InboxStatus
 from postroom.domain.outbound import DeliveryJob, DeliveryResult, RetryPolicy
-from postroom.services.outcomes import apply_results
+from postroom.services.mail.receive import Delivery, ReceiveService, inbox_address
 from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
-from postroom.services.receive import Delivery, ReceiveService, inbox_address
+from postroom.services.sending.outcomes import apply_results
 
 
 class OutboundService:

@@ -20,9 +20,9 @@ from postroom.domain.return_path import ReturnPaths
 from postroom.errors import Conflict, Forbidden, NotFound
 from postroom.mime.dsn import is_permanent_failure, parse_dsn
 from postroom.mime.parse import ParsedMessage, parse_message
-from postroom.services.filing import blob_prefix, file_in_thread, write_blobs
-from postroom.services.outcomes import apply_results
+from postroom.services.mail.filing import blob_prefix, file_in_thread, write_blobs
 from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
+from postroom.services.sending.outcomes import apply_results
 
 
 @dataclass(frozen=True)

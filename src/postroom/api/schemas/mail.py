@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, Field, StrictStr
 
-from postroom.api.schemas import PageOut, RequestBody
+from postroom.api.schemas.access import PageOut, RequestBody
 from postroom.domain.message import Message, Thread
 from postroom.wire.base import Response
 from postroom.wire.mail import AttachmentOut, MessageItemOut, MessageOut, ThreadItemOut

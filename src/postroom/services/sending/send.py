@@ -24,11 +24,13 @@ from postroom.errors import Conflict, InvalidInput, NotFound
 from postroom.mime.addresses import display_form
 from postroom.mime.compose import HeaderError, Outgoing, OutgoingAttachment, compose, new_message_id
 from postroom.mime.parse import parse_message
-from postroom.services.access import require
-from postroom.services.composition import Composition, forward_composition, reply_composition
-from postroom.services.filing import blob_prefix, file_in_thread, write_blobs
-from postroom.services.mail import forbidden_labels
-from postroom.services.outgoing import (
+from postroom.services.access.authentication import require
+from postroom.services.access.scopes import visible_inbox
+from postroom.services.mail.filing import blob_prefix, file_in_thread, write_blobs
+from postroom.services.mail.mailbox import forbidden_labels
+from postroom.services.ports import AttachmentFetcher, BlobStore, MessageSigner, UnitOfWork, UnitOfWorkFactory
+from postroom.services.sending.composition import Composition, forward_composition, reply_composition
+from postroom.services.sending.outgoing import (
     SendRequest,
     check_addresses,
     check_headers,
@@ -37,8 +39,6 @@ from postroom.services.outgoing import (
     load_attachments,
     rejected,
 )
-from postroom.services.ports import AttachmentFetcher, BlobStore, MessageSigner, UnitOfWork, UnitOfWorkFactory
-from postroom.services.scopes import visible_inbox
 
 IDEMPOTENCY_LIFETIME = timedelta(hours=24)
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._~-]{1,256}")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import StrictBool, StrictStr
 
-from postroom.api.mail_schemas import as_list
-from postroom.api.schemas import RequestBody
+from postroom.api.schemas.access import RequestBody
+from postroom.api.schemas.mail import as_list
 from postroom.errors import InvalidInput
-from postroom.services.outgoing import AttachmentInput, SendRequest
+from postroom.services.sending.outgoing import AttachmentInput, SendRequest
 from postroom.wire.base import Response
 
 Recipients = StrictStr | list[StrictStr] | None

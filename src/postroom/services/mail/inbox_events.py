@@ -5,10 +5,10 @@ from __future__ import annotations
 from postroom.domain.access import Principal
 from postroom.domain.events import InboxEvent
 from postroom.domain.pagination import PageTokens
-from postroom.services.access import require
+from postroom.services.access.authentication import require
+from postroom.services.access.scopes import visible_inbox
 from postroom.services.paging import ListParams, Page, paginate
 from postroom.services.ports import UnitOfWorkFactory
-from postroom.services.scopes import visible_inbox
 
 
 class InboxEventService:

@@ -19,7 +19,7 @@ from postroom.mime.replies import (
     reply_references,
     reply_subject,
 )
-from postroom.services.outgoing import SendRequest, check_addresses, check_headers, check_labels
+from postroom.services.sending.outgoing import SendRequest, check_addresses, check_headers, check_labels
 
 
 @dataclass(frozen=True)

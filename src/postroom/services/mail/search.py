@@ -16,11 +16,11 @@ from postroom.domain.pagination import PageTokens
 from postroom.domain.search import MAX_QUERY_CHARS, MIN_QUERY_CHARS, MailSearch
 from postroom.errors import InvalidInput
 from postroom.mime.html import html_to_text
-from postroom.services.access import require
-from postroom.services.mail import HIDDEN, MailRoute, scope_of, seen_threads
+from postroom.services.access.authentication import require
+from postroom.services.access.scopes import visible_inbox
+from postroom.services.mail.mailbox import HIDDEN, MailRoute, scope_of, seen_threads
 from postroom.services.paging import ListParams, Page, paginate
 from postroom.services.ports import UnitOfWorkFactory
-from postroom.services.scopes import visible_inbox
 
 Highlights = dict[str, list[str]]
 SNIPPET_CONTEXT = 40

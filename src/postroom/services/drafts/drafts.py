@@ -17,16 +17,23 @@ from postroom.errors import Conflict, NotFound
 from postroom.mime.compose import OutgoingAttachment
 from postroom.mime.parse import make_preview
 from postroom.mime.replies import forward_subject
-from postroom.services.access import require
-from postroom.services.composition import reply_composition
-from postroom.services.draft_edits import DraftChange, DraftInput, apply_change, check_change, check_input
-from postroom.services.draft_send import DraftSender, draft_blob_prefix
-from postroom.services.mail import DOWNLOAD_LIFETIME, DownloadLink, LabelChange, MailRoute, forbidden_labels, scope_of
-from postroom.services.outgoing import AttachmentInput, SendRequest
+from postroom.services.access.authentication import require
+from postroom.services.access.scopes import visible_inbox
+from postroom.services.drafts.edits import DraftChange, DraftInput, apply_change, check_change, check_input
+from postroom.services.drafts.sending import DraftSender, draft_blob_prefix
+from postroom.services.mail.mailbox import (
+    DOWNLOAD_LIFETIME,
+    DownloadLink,
+    LabelChange,
+    MailRoute,
+    forbidden_labels,
+    scope_of,
+)
 from postroom.services.paging import ListParams, Page, paginate
 from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
-from postroom.services.scopes import visible_inbox
-from postroom.services.send import SendService, SentRef, check_idempotency_key
+from postroom.services.sending.composition import reply_composition
+from postroom.services.sending.outgoing import AttachmentInput, SendRequest
+from postroom.services.sending.send import SendService, SentRef, check_idempotency_key
 
 
 class DraftService:

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 
 from pydantic import AwareDatetime, StrictBool, StrictStr, field_validator
 
-from postroom.api.schemas import PageOut, RequestBody
-from postroom.api.send_schemas import SendAttachmentBody
+from postroom.api.schemas.access import PageOut, RequestBody
+from postroom.api.schemas.send import SendAttachmentBody
 from postroom.domain.draft import Draft
-from postroom.services.draft_edits import DraftChange, DraftInput
+from postroom.services.drafts.edits import DraftChange, DraftInput
 from postroom.wire.base import Response
 from postroom.wire.mail import AttachmentOut
 

@@ -14,10 +14,10 @@ from postroom.domain.pagination import PageTokens
 from postroom.domain.subscriptions import check_event_types
 from postroom.domain.webhooks import MAX_FILTER_IDS, SECRET_PREFIX, Webhook, check_addresses, url_host
 from postroom.errors import InvalidInput, NotFound
-from postroom.services.access import require
+from postroom.services.access.authentication import require
+from postroom.services.access.scopes import owned_scope, visible_inbox, visible_pod
 from postroom.services.paging import ListParams, Page, paginate
 from postroom.services.ports import HostResolver, UnitOfWork, UnitOfWorkFactory
-from postroom.services.scopes import owned_scope, visible_inbox, visible_pod
 
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")  # an HTTP header name (RFC 9110 token)
 # Names the signature, the body or the connection depend on: a configured header must not override them.

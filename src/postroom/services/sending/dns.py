@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from postroom.domain.access import Principal
 from postroom.domain.zone import zone_file
 from postroom.errors import NotFound
-from postroom.services.access import require
+from postroom.services.access.authentication import require
+from postroom.services.access.scopes import visible_pod
 from postroom.services.ports import UnitOfWorkFactory
-from postroom.services.scopes import visible_pod
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from postroom.domain.clock import utcnow
 from postroom.domain.draft import FAILED, SCHEDULED, SEND_LEASE, SENDING, Draft
 from postroom.domain.inbox import Inbox
 from postroom.errors import Conflict, NotFound
-from postroom.services.composition import Composition, forward_composition
-from postroom.services.outgoing import SendRequest, check_labels
 from postroom.services.ports import BlobStore, UnitOfWorkFactory
-from postroom.services.send import IDEMPOTENCY_LIFETIME, SendService, SentRef
+from postroom.services.sending.composition import Composition, forward_composition
+from postroom.services.sending.outgoing import SendRequest, check_labels
+from postroom.services.sending.send import IDEMPOTENCY_LIFETIME, SendService, SentRef
 
 log = logging.getLogger("postroom.drafts")
 

@@ -12,7 +12,7 @@ from postroom.domain import labels as system
 from postroom.domain.draft import Draft
 from postroom.errors import InvalidInput
 from postroom.mime.parse import make_preview
-from postroom.services.outgoing import AttachmentInput, check_addresses, check_labels
+from postroom.services.sending.outgoing import AttachmentInput, check_addresses, check_labels
 
 RECIPIENT_FIELDS = ("reply_to", "to", "cc", "bcc")
 TEXT_FIELDS = ("subject", "text", "html")

@@ -23,10 +23,10 @@ from postroom.domain.listing import InboxScope
 from postroom.domain.names import generate_username
 from postroom.domain.pagination import PageTokens
 from postroom.errors import Conflict, Forbidden, InvalidInput, Unprocessable
-from postroom.services.access import require
+from postroom.services.access.authentication import require
+from postroom.services.access.scopes import visible_inbox, visible_pod
 from postroom.services.paging import ListParams, Page, paginate
 from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
-from postroom.services.scopes import visible_inbox, visible_pod
 
 GENERATED_USERNAME_ATTEMPTS = 8
 MIN_QUERY_CHARS = 2

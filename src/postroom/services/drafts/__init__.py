@@ -1,0 +1,1 @@
+"""Drafts: editing, human review, sending on request and at their scheduled time."""

@@ -1,0 +1,1 @@
+"""Events: webhooks and their subscriptions, and dispatching committed outbox rows to them."""
