@@ -121,7 +121,7 @@ class Runtime:
             idle_timeout_seconds=s.smtp_idle_timeout_seconds,
             max_session_seconds=s.smtp_max_session_seconds,
             max_line_bytes=s.smtp_max_line_bytes,
-            delivery_budget_bytes=s.smtp_delivery_budget_bytes,
+            store_budget_bytes=s.smtp_delivery_budget_bytes,
             tls_cert=s.smtp_tls_cert,
             tls_key=s.smtp_tls_key,
         )

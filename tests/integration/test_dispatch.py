@@ -13,7 +13,7 @@ from postroom.runtime import Runtime, build
 from postroom.services.access.inboxes import NewInbox
 from postroom.services.events.webhooks import NewWebhook, WebhookChange, WebhookRoute
 from postroom.services.mail.mailbox import LabelChange
-from postroom.services.mail.receive import Delivery
+from postroom.services.mail.receive import InboundMessage
 from postroom.services.paging import ListParams
 from tests.conftest import make_settings
 
@@ -43,7 +43,7 @@ def receive(runtime: Runtime, inbox_id: str, n: int) -> None:
     raw = (
         f"From: a@example.com\r\nTo: {inbox_id}\r\nSubject: s{n}\r\nMessage-ID: <d{n}@example.com>\r\n\r\nbody {n}\r\n"
     )
-    runtime.services.receive.deliver(Delivery(raw=raw.encode(), mail_from="a@example.com", inbox_ids=[inbox_id]))
+    runtime.services.receive.store(InboundMessage(raw=raw.encode(), mail_from="a@example.com", inbox_ids=[inbox_id]))
 
 
 def dispatch_all(runtime: Runtime) -> None:
@@ -68,7 +68,7 @@ def test_events_are_leased_once_and_dead_letters_are_kept(events_runtime: Runtim
     first = attempts[0]
     assert first.delivery.event_id == events[0].event_id
     assert service.claim_attempt(first.delivery.delivery_id) is None  # already leased
-    second_id = next(d for d in service.deliveries(webhook.webhook_id) if d.event_id == events[1].event_id)
+    second_id = next(d for d in service.webhook_deliveries(webhook.webhook_id) if d.event_id == events[1].event_id)
     assert service.claim_attempt(second_id.delivery_id) is None  # not its webhook's next delivery
     service.failed(first, "HTTP 500")
     again = service.claim_attempt(first.delivery.delivery_id)
@@ -77,7 +77,7 @@ def test_events_are_leased_once_and_dead_letters_are_kept(events_runtime: Runtim
     last = service.claim_attempt(first.delivery.delivery_id)
     assert last is not None
     service.failed(last, "HTTP 502")  # the schedule "0,0" allows two retries: this was the third failure
-    dead, queued = service.deliveries(webhook.webhook_id)
+    dead, queued = service.webhook_deliveries(webhook.webhook_id)
     assert dead.status is DeliveryStatus.DEAD
     assert dead.attempts == 3
     assert dead.last_error == "HTTP 502"
@@ -85,7 +85,7 @@ def test_events_are_leased_once_and_dead_letters_are_kept(events_runtime: Runtim
     following = service.claim_attempt(queued.delivery_id)
     assert following is not None
     assert service.succeeded(following) is None
-    assert [d.status for d in service.deliveries(webhook.webhook_id)] == [
+    assert [d.status for d in service.webhook_deliveries(webhook.webhook_id)] == [
         DeliveryStatus.DEAD,
         DeliveryStatus.DELIVERED,
     ]
@@ -100,10 +100,10 @@ def test_disabled_webhooks_get_nothing_and_re_enabled_ones_only_new_events(event
     receive(events_runtime, inbox.inbox_id, 3)
     dispatch_all(events_runtime)
     hooks.update(caller, WebhookRoute(), webhook.webhook_id, WebhookChange(enabled=True))
-    assert events_runtime.services.dispatch.deliveries(webhook.webhook_id) == []
+    assert events_runtime.services.dispatch.webhook_deliveries(webhook.webhook_id) == []
     receive(events_runtime, inbox.inbox_id, 4)
     dispatch_all(events_runtime)
-    [delivery] = events_runtime.services.dispatch.deliveries(webhook.webhook_id)
+    [delivery] = events_runtime.services.dispatch.webhook_deliveries(webhook.webhook_id)
     assert delivery.status is DeliveryStatus.PENDING
 
 

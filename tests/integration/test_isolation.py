@@ -15,7 +15,7 @@ from httpx import Response
 from sqlalchemy import Engine, select
 
 from postroom.runtime import Runtime
-from postroom.services import access as access_service
+from postroom.services.access import authentication as access_service
 from postroom.storage.tables import api_keys, inboxes, pods
 
 State = dict[str, dict[str, object]]

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from postroom.runtime import Runtime
-from postroom.services.mail.receive import Delivery
+from postroom.services.mail.receive import InboundMessage
 
 
 def new_inbox(client: TestClient) -> str:
@@ -31,8 +31,8 @@ def deliver(runtime: Runtime, inbox_id: str, subject: str, *, reply_to: str | No
         )
     else:
         body = "\r\nHello.\r\n"
-    stored = runtime.services.receive.deliver(
-        Delivery(raw=(headers + body).encode(), mail_from="ann@example.org", inbox_ids=[inbox_id])
+    stored = runtime.services.receive.store(
+        InboundMessage(raw=(headers + body).encode(), mail_from="ann@example.org", inbox_ids=[inbox_id])
     )
     assert len(stored) == 1
     return message_id
@@ -110,6 +110,6 @@ def test_deletes_remove_blobs_and_downloads(client: TestClient, runtime: Runtime
 def test_duplicate_message_ids_are_stored_once(client: TestClient, runtime: Runtime) -> None:
     inbox_id = new_inbox(client)
     raw = f"From: a@example.org\r\nTo: {inbox_id}\r\nMessage-ID: <same@x>\r\nSubject: s\r\n\r\nx\r\n".encode()
-    assert len(runtime.services.receive.deliver(Delivery(raw, None, [inbox_id]))) == 1
-    assert runtime.services.receive.deliver(Delivery(raw, None, [inbox_id])) == []
+    assert len(runtime.services.receive.store(InboundMessage(raw, None, [inbox_id]))) == 1
+    assert runtime.services.receive.store(InboundMessage(raw, None, [inbox_id])) == []
     assert client.get(f"/v0/inboxes/{inbox_id}/messages").json()["count"] == 1

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert, select, update
 
 from postroom.runtime import Runtime
-from postroom.services.mail.receive import Delivery
+from postroom.services.mail.receive import InboundMessage
 from postroom.storage.tables import message_labels, messages
 
 _serial = count(1)
@@ -57,9 +57,9 @@ class Mail:
         assert response.status_code == 200, response.text
         return str(response.json()["pod_id"])
 
-    def deliver(self, inbox_id: str, subject: str, body: str, **options: object) -> str:
+    def store(self, inbox_id: str, subject: str, body: str, **options: object) -> str:
         message_id, raw = make_raw(subject, body, to=inbox_id, **options)  # type: ignore[arg-type]
-        stored = self.runtime.services.receive.deliver(Delivery(raw=raw, mail_from=None, inbox_ids=[inbox_id]))
+        stored = self.runtime.services.receive.store(InboundMessage(raw=raw, mail_from=None, inbox_ids=[inbox_id]))
         assert len(stored) == 1
         return message_id
 
@@ -91,9 +91,9 @@ def mail(client: TestClient, runtime: Runtime) -> Mail:
 
 def test_body_words_and_prefixes_match(mail: Mail) -> None:
     inbox = mail.inbox("words")
-    quarterly = mail.deliver(inbox, "Hello", "The quarterly report is attached for review.")
-    other = mail.deliver(inbox, "Lunch", "Shall we meet at noon tomorrow?")
-    html = mail.deliver(inbox, "Styled", "<p>Your <b>invoice</b> number 4711 is ready</p>", html=True)
+    quarterly = mail.store(inbox, "Hello", "The quarterly report is attached for review.")
+    other = mail.store(inbox, "Lunch", "Shall we meet at noon tomorrow?")
+    html = mail.store(inbox, "Styled", "<p>Your <b>invoice</b> number 4711 is ready</p>", html=True)
 
     assert mail.message_ids(inbox, "quarterly") == [quarterly]
     assert mail.message_ids(inbox, "quart") == [quarterly]
@@ -106,8 +106,8 @@ def test_body_words_and_prefixes_match(mail: Mail) -> None:
 
 def test_sender_recipient_and_subject_substrings(mail: Mail) -> None:
     inbox = mail.inbox("fields")
-    first = mail.deliver(inbox, "Contract renewal 2025", "body one", sender="Bob Builder <bob@acme-corp.test>")
-    second = mail.deliver(inbox, "Other", "body two", cc="Carol <carol.k@partners.test>")
+    first = mail.store(inbox, "Contract renewal 2025", "body one", sender="Bob Builder <bob@acme-corp.test>")
+    second = mail.store(inbox, "Other", "body two", cc="Carol <carol.k@partners.test>")
 
     assert mail.message_ids(inbox, "acme-corp") == [first]
     assert mail.message_ids(inbox, "ract renew") == [first]
@@ -117,7 +117,7 @@ def test_sender_recipient_and_subject_substrings(mail: Mail) -> None:
 
 def test_highlights_mark_matched_fragments(mail: Mail) -> None:
     inbox = mail.inbox("marks")
-    mail.deliver(
+    mail.store(
         inbox,
         "Budget planning",
         "Before the meeting please read the budget draft. " + "Filler words here. " * 10 + "Budgets again.",
@@ -144,10 +144,10 @@ def test_highlights_mark_matched_fragments(mail: Mail) -> None:
 
 def test_spam_trash_blocked_and_unauthenticated_never_match(mail: Mail, client: TestClient) -> None:
     inbox = mail.inbox("hidden")
-    kept = mail.deliver(inbox, "Offer", "special offer inside")
-    trashed = mail.deliver(inbox, "Offer", "special offer inside")
-    hidden = {label: mail.deliver(inbox, "Offer", "special offer inside") for label in ("spam", "blocked")}
-    hidden["unauthenticated"] = mail.deliver(inbox, "Offer", "special offer inside")
+    kept = mail.store(inbox, "Offer", "special offer inside")
+    trashed = mail.store(inbox, "Offer", "special offer inside")
+    hidden = {label: mail.store(inbox, "Offer", "special offer inside") for label in ("spam", "blocked")}
+    hidden["unauthenticated"] = mail.store(inbox, "Offer", "special offer inside")
     for label, message_id in hidden.items():
         mail.label(inbox, message_id, label)
     response = client.patch(f"/v0/inboxes/{inbox}/messages/{trashed}", json={"add_labels": ["trash"]})
@@ -172,7 +172,7 @@ def test_query_length_is_validated(mail: Mail, client: TestClient, q: str) -> No
 
 def test_special_characters_never_fail(mail: Mail) -> None:
     inbox = mail.inbox("special")
-    target = mail.deliver(inbox, 'Re: "quoted" (draft) - v2', "near and or not: column*filter")
+    target = mail.store(inbox, 'Re: "quoted" (draft) - v2', "near and or not: column*filter")
     queries = [
         '"quoted',
         '"quoted"',
@@ -207,9 +207,9 @@ def test_special_characters_never_fail(mail: Mail) -> None:
 
 def test_pagination_walks_every_match_once_in_relevance_order(mail: Mail, client: TestClient) -> None:
     inbox = mail.inbox("paging")
-    in_body = [mail.deliver(inbox, f"Note {n}", f"the widget number {n}") for n in range(7)]
-    in_subject = [mail.deliver(inbox, f"Widget news {n}", "nothing else") for n in range(3)]
-    mail.deliver(inbox, "Unrelated", "nothing to see")
+    in_body = [mail.store(inbox, f"Note {n}", f"the widget number {n}") for n in range(7)]
+    in_subject = [mail.store(inbox, f"Widget news {n}", "nothing else") for n in range(3)]
+    mail.store(inbox, "Unrelated", "nothing to see")
 
     seen: list[str] = []
     token: str | None = None
@@ -241,8 +241,8 @@ def test_pagination_walks_every_match_once_in_relevance_order(mail: Mail, client
 
 def test_time_window(mail: Mail, runtime: Runtime) -> None:
     inbox = mail.inbox("window")
-    early = mail.deliver(inbox, "Window", "pane")
-    late = mail.deliver(inbox, "Window", "pane")
+    early = mail.store(inbox, "Window", "pane")
+    late = mail.store(inbox, "Window", "pane")
     with runtime.engine.connect() as connection:
         stamp: datetime = connection.execute(
             select(messages.c.timestamp).where(messages.c.message_id == late)
@@ -255,11 +255,11 @@ def test_thread_search_at_every_scope(mail: Mail, client: TestClient) -> None:
     pod_a, pod_b = mail.pod("Search A"), mail.pod("Search B")
     a1, a2 = mail.inbox("thread-a1", pod_a), mail.inbox("thread-a2", pod_a)
     b1 = mail.inbox("thread-b1", pod_b)
-    root = mail.deliver(a1, "Kickoff", "let us talk about the roadmap")
-    reply = mail.deliver(a1, "Re: Kickoff", "agreed, roadmap next week", in_reply_to=root)
-    mail.deliver(a1, "Elsewhere", "nothing relevant")
-    mail.deliver(a2, "Roadmap review", "slides")
-    mail.deliver(b1, "Roadmap in pod b", "other pod")
+    root = mail.store(a1, "Kickoff", "let us talk about the roadmap")
+    reply = mail.store(a1, "Re: Kickoff", "agreed, roadmap next week", in_reply_to=root)
+    mail.store(a1, "Elsewhere", "nothing relevant")
+    mail.store(a2, "Roadmap review", "slides")
+    mail.store(b1, "Roadmap in pod b", "other pod")
 
     org = mail.search("/v0/threads/search", "roadmap")
     assert org["count"] == 3
@@ -293,7 +293,7 @@ def test_scopes_and_keys(mail: Mail, client: TestClient) -> None:
     a1, a2 = mail.inbox("keys-a1", pod_a), mail.inbox("keys-a2", pod_a)
     b1 = mail.inbox("keys-b1", pod_b)
     for inbox in (a1, a2, b1):
-        mail.deliver(inbox, "Scoped", f"secret plan for {inbox}")
+        mail.store(inbox, "Scoped", f"secret plan for {inbox}")
 
     inbox_key = client.post(f"/v0/inboxes/{a1}/api-keys", json={"name": "a1"}).json()["api_key"]
     pod_key = client.post(f"/v0/pods/{pod_a}/api-keys", json={"name": "pod a"}).json()["api_key"]
@@ -321,8 +321,8 @@ def test_scopes_and_keys(mail: Mail, client: TestClient) -> None:
 
 def test_deleted_messages_leave_the_index(mail: Mail, client: TestClient) -> None:
     inbox = mail.inbox("deletes")
-    gone = mail.deliver(inbox, "Ephemeral", "vanishing ink")
-    kept = mail.deliver(inbox, "Ephemeral", "vanishing ink")
+    gone = mail.store(inbox, "Ephemeral", "vanishing ink")
+    kept = mail.store(inbox, "Ephemeral", "vanishing ink")
     assert client.delete(f"/v0/inboxes/{inbox}/messages/{gone}").status_code == 204
     assert mail.message_ids(inbox, "vanishing") == [kept]
     assert client.delete(f"/v0/inboxes/{inbox}").status_code == 204
@@ -334,7 +334,7 @@ def test_deleted_messages_leave_the_index(mail: Mail, client: TestClient) -> Non
 def test_official_sdk_search(mail: Mail, client: TestClient, root_key: str) -> None:
     agentmail = pytest.importorskip("agentmail")
     inbox = mail.inbox("sdk")
-    message_id = mail.deliver(inbox, "SDK check", "sdk payload words")
+    message_id = mail.store(inbox, "SDK check", "sdk payload words")
     environment = agentmail.AgentMailEnvironment(http="http://testserver", websockets="ws://testserver")
     sdk = agentmail.AgentMail(api_key=root_key, environment=environment, httpx_client=client)
     result = sdk.inboxes.messages.search(inbox_id=inbox, q="payload")

@@ -358,7 +358,7 @@ def outbox_events(scene: Scene, row_id: str) -> list[tuple[str, dict[str, Any]]]
     with scene.runtime.engine.connect() as connection:
         rows = connection.execute(
             select(outbox.c.event_type, outbox.c.data)
-            .where(outbox.c.subject_id == row_id)
+            .where(outbox.c.message_row_id == row_id)
             .order_by(outbox.c.created_at, outbox.c.event_id)
         ).all()
     return [(str(row.event_type), dict(row.data or {})) for row in rows]

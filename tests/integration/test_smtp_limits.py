@@ -221,13 +221,13 @@ def test_a_failure_while_storing_is_451_and_nothing_is_stored(
     runtime: Runtime, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     inbox_id = new_inbox(client)
-    original = ReceiveService._store
+    original = ReceiveService._file
 
-    def store_then_fail(uow: Any, stored_message: Any, parsed: Any) -> None:
-        original(uow, stored_message, parsed)  # rows written in the open transaction, then the database fails
+    def file_then_fail(uow: Any, stored_message: Any) -> None:
+        original(uow, stored_message)  # rows written in the open transaction, then the database fails
         raise OperationalError("INSERT", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(ReceiveService, "_store", staticmethod(store_then_fail))
+    monkeypatch.setattr(ReceiveService, "_file", staticmethod(file_then_fail))
 
     def talk(port: int) -> tuple[tuple[int, bytes], tuple[int, bytes]]:
         with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
@@ -253,7 +253,7 @@ def test_an_unexpected_error_in_the_handler_is_451(
     def broken(self: ReceiveService, delivery: object) -> list[str]:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(ReceiveService, "deliver", broken)
+    monkeypatch.setattr(ReceiveService, "store", broken)
     reply = with_smtp(runtime, options(), lambda port: transaction(port, [inbox_id], message(inbox_id)))
     assert_reply(reply, 451, "4.3.0")
 
@@ -317,13 +317,13 @@ def test_the_session_limit_waits_for_a_message_being_stored_then_closes(
     runtime: Runtime, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     inbox_id = new_inbox(client)
-    original = ReceiveService.deliver
+    original = ReceiveService.store
 
     def slow(self: ReceiveService, delivery: Any) -> list[str]:
         time.sleep(1.5)  # the session limit (1 s) fires while this message is being stored
         return original(self, delivery)
 
-    monkeypatch.setattr(ReceiveService, "deliver", slow)
+    monkeypatch.setattr(ReceiveService, "store", slow)
 
     def talk(port: int) -> tuple[tuple[int, bytes], bytes]:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:

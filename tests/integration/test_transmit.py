@@ -15,7 +15,7 @@ from postroom.delivery.routing import (
     parse_mx_overrides,
     parse_relay_url,
 )
-from postroom.delivery.transmit import RecipientResult, transmit
+from postroom.delivery.transmit import DeliveryResult, transmit
 from tests.support.sink import GreetingRefuser, SinkServer, free_port
 
 RETURN_PATH = "bounces+m_01jd9x@agents.example.org"  # a VERP return path, as the send service builds it
@@ -41,7 +41,7 @@ def hop(server: SinkServer) -> Hop:
     return Hop(server.host, server.port)
 
 
-async def send(hops: list[Hop], recipients: list[str], **options: object) -> list[RecipientResult]:
+async def send(hops: list[Hop], recipients: list[str], **options: object) -> list[DeliveryResult]:
     return await transmit(
         hops, mail_from=RETURN_PATH, recipients=recipients, raw=RAW, helo_name=HELO, timeout=10, **options
     )  # type: ignore[arg-type]
@@ -68,7 +68,7 @@ async def test_a_temporary_refusal_is_temporary_and_the_next_call_delivers(sink:
     [first] = await send([hop(sink)], ["alice@b.test"])
     [second] = await send([hop(sink)], ["alice@b.test"])
 
-    assert first == RecipientResult("alice@b.test", "temporary", 451, "4.3.0 try later")
+    assert first == DeliveryResult("alice@b.test", "temporary", 451, "4.3.0 try later")
     assert second.outcome == "delivered"
     assert len(sink.wait_for(1)) == 1
 
@@ -78,7 +78,7 @@ async def test_an_unknown_user_is_permanent_while_the_other_recipient_is_deliver
 
     results = await send([hop(sink)], ["ghost@b.test", "bob@b.test"])
 
-    assert results[0] == RecipientResult("ghost@b.test", "permanent", 550, "5.1.1 no such user")
+    assert results[0] == DeliveryResult("ghost@b.test", "permanent", 550, "5.1.1 no such user")
     assert (results[1].address, results[1].outcome) == ("bob@b.test", "delivered")
     [message] = sink.wait_for(1)
     assert message.rcpt_tos == ["bob@b.test"]

@@ -96,7 +96,7 @@ def event(event_type: str, data: dict[str, object] | None = None, **changes: str
     return OutboxEvent(
         event_id="evt_1",
         event_type=event_type,
-        subject_id="msg_1",
+        message_row_id="msg_1",
         created_at=NOW,
         data=data or {},
         **values,

@@ -39,7 +39,6 @@ def _chunks(reader: BinaryIO) -> Iterator[bytes]:
             yield chunk
 
 
-@router.get("/downloads/{token}", name="download")
 def download(request: Request, container: AppServices) -> StreamingResponse:
     grant, size, reader = container.mail.open_download(segment(request.path_params["token"]))
     headers = {
@@ -50,3 +49,6 @@ def download(request: Request, container: AppServices) -> StreamingResponse:
     }
     media_type = grant.content_type or "application/octet-stream"
     return StreamingResponse(_chunks(reader), media_type=media_type, headers=headers)
+
+
+router.add_api_route("/downloads/{token}", download, methods=["GET"], name="download")

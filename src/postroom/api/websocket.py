@@ -75,7 +75,6 @@ def _answer(principal: Principal, channel: EventChannel, text: str) -> str:
         return _error_frame(error_name(error), error.message)
 
 
-@router.websocket("/v0")
 async def event_channel(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
     stream: EventStream = websocket.app.state.event_stream
@@ -140,3 +139,6 @@ async def event_channel(websocket: WebSocket) -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
                 await task
+
+
+router.add_api_websocket_route("/v0", event_channel)

@@ -6,22 +6,11 @@ from __future__ import annotations
 import functools
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
 
 import aiosmtplib
 
 from postroom.delivery.routing import Hop
-
-Outcome = Literal["delivered", "temporary", "permanent"]
-
-
-@dataclass(frozen=True)
-class RecipientResult:
-    address: str
-    outcome: Outcome
-    code: int | None  # SMTP reply code when there was one
-    detail: str  # the server's reply text or the local reason ("connection refused", "timeout")
+from postroom.domain.outbound import DeliveryResult
 
 
 class _HopFailed(Exception):
@@ -42,7 +31,7 @@ async def transmit(
     helo_name: str,
     timeout: float = 60.0,
     tls_context: ssl.SSLContext | None = None,
-) -> list[RecipientResult]:
+) -> list[DeliveryResult]:
     """Try ``hops`` in order until one answers the transaction; one result per recipient, in order.
 
     ``tls_context`` replaces the default contexts: verified for a relay or implicit TLS, unverified for
@@ -59,7 +48,7 @@ async def transmit(
             failures.append(f"{hop.host}:{hop.port}: {failure.detail}")
             last_code = failure.code
     detail = "; ".join(failures) or "no hop to try"
-    return [RecipientResult(address, "temporary", last_code, detail) for address in recipients]
+    return [DeliveryResult(address, "temporary", last_code, detail) for address in recipients]
 
 
 class _OpportunisticTlsFailed(Exception):
@@ -74,7 +63,7 @@ async def _deliver_via(
     helo_name: str,
     timeout: float,
     tls_context: ssl.SSLContext | None,
-) -> list[RecipientResult]:
+) -> list[DeliveryResult]:
     try:
         return await _deliver_once(hop, mail_from, recipients, raw, helo_name, timeout, tls_context, starttls=True)
     except _OpportunisticTlsFailed:
@@ -92,7 +81,7 @@ async def _deliver_once(
     tls_context: ssl.SSLContext | None,
     *,
     starttls: bool,
-) -> list[RecipientResult]:
+) -> list[DeliveryResult]:
     verified = hop.implicit_tls or hop.require_tls
     context = tls_context or (_verified_context() if verified else _unverified_context())
     client = aiosmtplib.SMTP(
@@ -155,15 +144,15 @@ async def _greet(client: aiosmtplib.SMTP) -> None:
 
 async def _transaction(
     client: aiosmtplib.SMTP, mail_from: str, recipients: Sequence[str], raw: bytes
-) -> list[RecipientResult]:
+) -> list[DeliveryResult]:
     size = _wire_size(raw)
     limit = client.esmtp_extensions.get("size", "")
     if limit.isdigit() and 0 < int(limit) < size:
         detail = f"message too large: {size} bytes, the server accepts at most {limit}"
-        return [RecipientResult(address, "permanent", None, detail) for address in recipients]
+        return [DeliveryResult(address, "permanent", None, detail) for address in recipients]
     if not client.supports_extension("smtputf8") and not all(a.isascii() for a in (mail_from, *recipients)):
         detail = "the server does not support SMTPUTF8, which these non-ASCII addresses need"
-        return [RecipientResult(address, "permanent", None, detail) for address in recipients]
+        return [DeliveryResult(address, "permanent", None, detail) for address in recipients]
     options, encoding = _mail_options(client, mail_from, recipients, raw, size)
     try:
         await client.mail(mail_from, options=options, encoding=encoding)
@@ -171,7 +160,7 @@ async def _transaction(
         if error.code >= 500:
             return [_refused(address, error.code, error.message) for address in recipients]
         raise
-    results: dict[str, RecipientResult] = {}
+    results: dict[str, DeliveryResult] = {}
     accepted: list[str] = []
     for address in recipients:
         try:
@@ -186,7 +175,7 @@ async def _transaction(
     return [results[address] for address in recipients]
 
 
-async def _data(client: aiosmtplib.SMTP, accepted: list[str], raw: bytes) -> dict[str, RecipientResult]:
+async def _data(client: aiosmtplib.SMTP, accepted: list[str], raw: bytes) -> dict[str, DeliveryResult]:
     try:
         reply = await client.data(raw)
     except aiosmtplib.SMTPDataError as error:
@@ -194,8 +183,8 @@ async def _data(client: aiosmtplib.SMTP, accepted: list[str], raw: bytes) -> dic
     except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as error:
         # The server may have queued the message before the line dropped; retrying risks a duplicate,
         # which beats losing the message.
-        return {address: RecipientResult(address, "temporary", None, _reason(error)) for address in accepted}
-    return {address: RecipientResult(address, "delivered", reply.code, reply.message) for address in accepted}
+        return {address: DeliveryResult(address, "temporary", None, _reason(error)) for address in accepted}
+    return {address: DeliveryResult(address, "delivered", reply.code, reply.message) for address in accepted}
 
 
 def _mail_options(
@@ -213,8 +202,8 @@ def _mail_options(
     return options, encoding
 
 
-def _refused(address: str, code: int, message: str) -> RecipientResult:
-    return RecipientResult(address, "permanent" if code >= 500 else "temporary", code, message)
+def _refused(address: str, code: int, message: str) -> DeliveryResult:
+    return DeliveryResult(address, "permanent" if code >= 500 else "temporary", code, message)
 
 
 def _wire_size(raw: bytes) -> int:

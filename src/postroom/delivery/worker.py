@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from postroom.delivery.routing import Hop, NoRoute, Resolver, hops_for
 from postroom.delivery.transmit import transmit
-from postroom.domain.outbound import DeliveryJob, DeliveryResult, Outcome
+from postroom.domain.outbound import DeliveryResult, OutboundJob, Outcome
 from postroom.services.sending.outbound import OutboundService
 
 log = logging.getLogger("postroom.delivery")
@@ -51,7 +51,7 @@ class DeliveryWorker:
         self._periodic_last = float("-inf")
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._results_queue: asyncio.Queue[tuple[DeliveryJob, list[DeliveryResult]]] = asyncio.Queue()
+        self._results_queue: asyncio.Queue[tuple[OutboundJob, list[DeliveryResult]]] = asyncio.Queue()
 
     def wake(self) -> None:
         """Thread-safe: new jobs were committed; look now rather than at the next poll."""
@@ -97,7 +97,7 @@ class DeliveryWorker:
 
         return done
 
-    async def _attempt(self, job: DeliveryJob) -> None:
+    async def _attempt(self, job: OutboundJob) -> None:
         try:
             try:
                 # Within the lease, so that no second attempt of the same job starts while this one still sends.
@@ -124,7 +124,7 @@ class DeliveryWorker:
                     "recording %d delivery results failed; the jobs are retried after their lease", len(batch)
                 )
 
-    async def _results(self, job: DeliveryJob) -> list[DeliveryResult]:
+    async def _results(self, job: OutboundJob) -> list[DeliveryResult]:
         rejected = await asyncio.to_thread(self._outbound.screen, job)
         refused = {result.address for result in rejected}
         addresses = [address for address in job.recipients if address not in refused]
@@ -136,7 +136,7 @@ class DeliveryWorker:
             return [*rejected, *delivered]
         return [*rejected, *await self._transmit(job, raw, addresses)]
 
-    async def _transmit(self, job: DeliveryJob, raw: bytes, addresses: list[str]) -> list[DeliveryResult]:
+    async def _transmit(self, job: OutboundJob, raw: bytes, addresses: list[str]) -> list[DeliveryResult]:
         routes = self._routes
         try:
             hops = await hops_for(
@@ -149,7 +149,7 @@ class DeliveryWorker:
         except NoRoute as no_route:
             outcome: Outcome = "permanent" if no_route.permanent else "temporary"
             return [DeliveryResult(address, outcome, None, no_route.reason) for address in addresses]
-        sent = await transmit(
+        return await transmit(
             hops,
             mail_from=job.mail_from,
             recipients=addresses,
@@ -157,4 +157,3 @@ class DeliveryWorker:
             helo_name=routes.helo_name,
             timeout=routes.timeout_seconds,
         )
-        return [DeliveryResult(r.address, r.outcome, r.code, r.detail) for r in sent]

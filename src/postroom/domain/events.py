@@ -1,6 +1,6 @@
 """Outbox events: what happened, to which inbox, committed in the same transaction as the change itself.
 
-``data`` carries what the §4.1 payload needs beyond the subject row, per event type:
+``data`` carries what the §4.1 payload needs beyond the message row, per event type:
 - ``message.received*``: nothing (the payload is the stored message and its thread)
 - ``message.sent``, ``message.delivered``: ``{"recipients": [address, ...]}``
 - ``message.bounced``: ``{"type": "Permanent"|"Transient", "sub_type": str, "recipients": [{"address", "status"}]}``
@@ -46,7 +46,7 @@ class OutboxEvent:
     organization_id: str
     pod_id: str
     inbox_id: str
-    subject_id: str  # the row the event is about (a message's row id for message.* events)
+    message_row_id: str  # the row of the message the event is about
     created_at: datetime
     data: Mapping[str, object] = field(default_factory=dict)
 

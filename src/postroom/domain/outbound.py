@@ -19,7 +19,7 @@ _ENHANCED_STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 
 
 @dataclass
-class DeliveryJob:
+class OutboundJob:
     job_id: str
     row_id: str  # the sent message's row
     inbox_id: str
@@ -37,10 +37,24 @@ class DeliveryJob:
 
 @dataclass(frozen=True)
 class DeliveryResult:
+    """What became of one recipient in one attempt (from an SMTP reply, a local inbox, or a DSN)."""
+
     address: str
     outcome: Outcome
-    code: int | None
-    detail: str
+    code: int | None  # SMTP reply code when there was one
+    detail: str  # the server's reply text or the local reason ("connection refused", "timeout")
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """The first result of a send made with an Idempotency-Key (spec §1.8), and what the request was."""
+
+    organization_id: str
+    key: str
+    fingerprint: str  # of the request: the same key with another request is a conflict
+    message_id: str
+    thread_id: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ class Dispatcher:
             next_due: datetime | None = None
             try:
                 await self._dispatch_outbox()
-                next_due = await self._schedule_deliveries()
+                next_due = await self._schedule_webhook_deliveries()
             except Exception:
                 log.exception("event dispatch failed; retrying")
             timeout = self._poll
@@ -132,9 +132,9 @@ class Dispatcher:
         cached = self._payloads.get(event.event_id)
         if cached is not None:
             return cached
-        subject = self._service.subject(event)  # a database error propagates: the lease brings the event back
+        found = self._service.message_of(event)  # a database error propagates: the lease brings the event back
         try:
-            payload = payloads.render(event, *subject) if subject is not None else None
+            payload = payloads.render(event, *found) if found is not None else None
         except Exception:  # one event that cannot be rendered must not block every event after it
             log.exception("cannot render event %s; it is dropped", event.event_id)
             payload = None
@@ -172,7 +172,7 @@ class Dispatcher:
             if len(events) < BATCH:
                 return
 
-    async def _schedule_deliveries(self) -> datetime | None:
+    async def _schedule_webhook_deliveries(self) -> datetime | None:
         heads = await asyncio.to_thread(self._service.heads, 1000)
         now = utcnow()
         next_due: datetime | None = None

@@ -12,7 +12,7 @@ from typing import IO
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from postroom.services.mail.receive import Delivery, ReceiveService, inbox_address
+from postroom.services.mail.receive import InboundMessage, ReceiveService, inbox_address
 from postroom.smtp.replies import ACCEPTED, NO_RECIPIENTS, RECIPIENT_OK, TOO_MANY_RECIPIENTS, TRY_AGAIN, reply_for
 
 log = logging.getLogger("postroom.smtp")
@@ -51,10 +51,10 @@ class ByteBudget:
 
 
 class IngressHandler:
-    def __init__(self, receive: ReceiveService, max_recipients: int, delivery_budget_bytes: int) -> None:
+    def __init__(self, receive: ReceiveService, max_recipients: int, store_budget_bytes: int) -> None:
         self._receive = receive
         self._max_recipients = max_recipients
-        self._budget = ByteBudget(delivery_budget_bytes)
+        self._budget = ByteBudget(store_budget_bytes)
         self._large = ThreadPoolExecutor(max_workers=1, thread_name_prefix="postroom-smtp-large")
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
@@ -78,7 +78,7 @@ class IngressHandler:
         log.error("SMTP session error", exc_info=error)
         return TRY_AGAIN
 
-    async def deliver(self, envelope: Envelope, spool: IO[bytes], size: int) -> str:
+    async def store(self, envelope: Envelope, spool: IO[bytes], size: int) -> str:
         """Store the spooled message (closed here) once per recipient inbox; the reply for the end of DATA."""
         if not envelope.rcpt_tos:
             spool.close()
@@ -108,4 +108,4 @@ class IngressHandler:
             raw = spool.read()
         finally:
             spool.close()
-        return self._receive.deliver(Delivery(raw=raw, mail_from=mail_from, inbox_ids=inbox_ids))
+        return self._receive.store(InboundMessage(raw=raw, mail_from=mail_from, inbox_ids=inbox_ids))

@@ -39,7 +39,7 @@ class SmtpOptions:
     idle_timeout_seconds: int
     max_session_seconds: int = 1800
     max_line_bytes: int = 1000
-    delivery_budget_bytes: int = 32 * 1024 * 1024
+    store_budget_bytes: int = 32 * 1024 * 1024
     tls_cert: Path | None = None
     tls_key: Path | None = None
 
@@ -72,8 +72,8 @@ class IngressSMTP(SMTP):
         self._max_line_bytes = options.max_line_bytes
         self._max_session_seconds = options.max_session_seconds
         self._session_handle: asyncio.TimerHandle | None = None
-        self._delivering = False
-        self._closing_reply: str | None = None  # set when a limit fired during a delivery: sent after its reply
+        self._storing = False
+        self._closing_reply: str | None = None  # set when a limit fired while a message is stored: sent after its reply
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if self._session_handle is None:  # not again after STARTTLS: the limit covers the whole session
@@ -92,7 +92,7 @@ class IngressSMTP(SMTP):
         """Send ``reply`` and close, or, while a message is being stored, right after that message's reply."""
         if self.transport is None or self.transport.is_closing():
             return
-        if self._delivering:
+        if self._storing:
             self._closing_reply = reply
             return
         log.info("%r closing: %s", self.session.peer if self.session else None, reply)
@@ -115,7 +115,7 @@ class IngressSMTP(SMTP):
             await self.push("501 5.5.4 Syntax: DATA")
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
-        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115 - closed by deliver
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115 - closed by store
         try:
             size, refusal = await self._receive_data(spool)
         except BaseException:
@@ -127,11 +127,11 @@ class IngressSMTP(SMTP):
             await self.push(refusal)
             return
         envelope = self.envelope
-        self._delivering = True
+        self._storing = True
         try:
-            status = await self._ingress.deliver(envelope, spool, size)
+            status = await self._ingress.store(envelope, spool, size)
         finally:
-            self._delivering = False
+            self._storing = False
         self.envelope = self._create_envelope()  # aiosmtpd's post-DATA state
         await self.push(status)
         if self._closing_reply is not None:
@@ -176,7 +176,7 @@ class IngressSMTP(SMTP):
 
 
 async def start_smtp(receive: ReceiveService, options: SmtpOptions) -> asyncio.Server:
-    handler = IngressHandler(receive, options.max_recipients, options.delivery_budget_bytes)
+    handler = IngressHandler(receive, options.max_recipients, options.store_budget_bytes)
     tls = _tls_context(options)
     loop = asyncio.get_running_loop()
     return await loop.create_server(lambda: IngressSMTP(handler, options, tls), host=options.host, port=options.port)

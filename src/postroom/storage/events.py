@@ -18,7 +18,16 @@ from postroom.storage.repositories import write_checked
 from postroom.storage.tables import inbox_events, outbox, webhook_deliveries, webhooks
 
 NOTIFY_CHANNEL = "postroom_outbox"
-_OUTBOX_FIELDS = ("event_id", "event_type", "organization_id", "pod_id", "inbox_id", "subject_id", "created_at", "data")
+_OUTBOX_FIELDS = (
+    "event_id",
+    "event_type",
+    "organization_id",
+    "pod_id",
+    "inbox_id",
+    "message_row_id",
+    "created_at",
+    "data",
+)
 _WEBHOOK_COLUMNS = [column.name for column in webhooks.c]
 _DELIVERY_COLUMNS = [column.name for column in webhook_deliveries.c]
 

@@ -7,18 +7,18 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from postroom.domain.outbound import DeliveryJob, RecipientState
+from postroom.domain.outbound import IdempotencyRecord, OutboundJob, RecipientState
 from postroom.storage.repositories import write_checked
 from postroom.storage.tables import delivery_jobs, delivery_recipients, idempotency_keys, suppressions
 
 _JOB_COLUMNS = [column.name for column in delivery_jobs.c]
 
 
-class SqlDeliveryRepository:
+class SqlOutboundJobRepository:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 
-    def add_job(self, job: DeliveryJob) -> None:
+    def add_job(self, job: OutboundJob) -> None:
         self._c.execute(insert(delivery_jobs), vars(job))
 
     def add_recipients(self, row_id: str, addresses: list[str], now: datetime) -> None:
@@ -26,7 +26,7 @@ class SqlDeliveryRepository:
         if rows:
             self._c.execute(insert(delivery_recipients), rows)
 
-    def claim_due(self, now: datetime, lease: str, lease_until: datetime, limit: int) -> list[DeliveryJob]:
+    def claim_due(self, now: datetime, lease: str, lease_until: datetime, limit: int) -> list[OutboundJob]:
         """Take up to ``limit`` due jobs: each moves to ``lease_until`` and carries ``lease`` until released."""
         query = (
             select(delivery_jobs.c.job_id)
@@ -45,17 +45,17 @@ class SqlDeliveryRepository:
             .values(next_attempt_at=lease_until, lease=lease, attempts=delivery_jobs.c.attempts + 1)
         )
         rows = self._c.execute(select(delivery_jobs).where(delivery_jobs.c.job_id.in_(ids))).mappings()
-        return [DeliveryJob(**{name: row[name] for name in _JOB_COLUMNS}) for row in rows]
+        return [OutboundJob(**{name: row[name] for name in _JOB_COLUMNS}) for row in rows]
 
-    def get_job(self, job_id: str, lease: str) -> DeliveryJob | None:
+    def get_job(self, job_id: str, lease: str) -> OutboundJob | None:
         """The job if the caller's lease still holds it (a job taken over after lease expiry is not theirs)."""
         query = select(delivery_jobs).where(delivery_jobs.c.job_id == job_id, delivery_jobs.c.lease == lease)
         if self._c.dialect.name == "postgresql":
             query = query.with_for_update()
         row = self._c.execute(query).mappings().first()
-        return DeliveryJob(**{name: row[name] for name in _JOB_COLUMNS}) if row else None
+        return OutboundJob(**{name: row[name] for name in _JOB_COLUMNS}) if row else None
 
-    def reschedule(self, job: DeliveryJob) -> None:
+    def reschedule(self, job: OutboundJob) -> None:
         self._c.execute(
             update(delivery_jobs)
             .where(delivery_jobs.c.job_id == job.job_id)
@@ -98,8 +98,7 @@ class SqlIdempotencyRepository:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 
-    def get(self, organization_id: str, key: str) -> tuple[str, str, str, datetime] | None:
-        """(fingerprint, message_id, thread_id, created_at) recorded for the key."""
+    def get(self, organization_id: str, key: str) -> IdempotencyRecord | None:
         query = select(
             idempotency_keys.c.fingerprint,
             idempotency_keys.c.message_id,
@@ -107,22 +106,20 @@ class SqlIdempotencyRepository:
             idempotency_keys.c.created_at,
         ).where(idempotency_keys.c.organization_id == organization_id, idempotency_keys.c.idempotency_key == key)
         row = self._c.execute(query).first()
-        return (row[0], row[1], row[2], row[3]) if row else None
+        return IdempotencyRecord(organization_id, key, row[0], row[1], row[2], row[3]) if row else None
 
-    def put(
-        self, organization_id: str, key: str, fingerprint: str, message_id: str, thread_id: str, now: datetime
-    ) -> None:
+    def put(self, record: IdempotencyRecord) -> None:
         """Record the key; a live record of the same key raises Conflict (forget expired ones first)."""
         write_checked(
             self._c,
             insert(idempotency_keys),
             {
-                "organization_id": organization_id,
-                "idempotency_key": key,
-                "fingerprint": fingerprint,
-                "message_id": message_id,
-                "thread_id": thread_id,
-                "created_at": now,
+                "organization_id": record.organization_id,
+                "idempotency_key": record.key,
+                "fingerprint": record.fingerprint,
+                "message_id": record.message_id,
+                "thread_id": record.thread_id,
+                "created_at": record.created_at,
             },
             conflict_code="conflict",
         )

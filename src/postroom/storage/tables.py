@@ -235,7 +235,7 @@ outbox = Table(
     Column("organization_id", String(64), nullable=False),
     Column("pod_id", String(64), nullable=False),
     Column("inbox_id", String(320), nullable=False),
-    Column("subject_id", String(64), nullable=False),
+    Column("message_row_id", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("data", JSON, nullable=False, default=dict),
     # Set once the event has been matched to webhooks; until then a dispatcher may lease it until lease_until.

@@ -17,7 +17,7 @@ from postroom.storage.events import (
     SqlWebhookRepository,
 )
 from postroom.storage.mail import SqlMailRepository
-from postroom.storage.outbound import SqlDeliveryRepository, SqlIdempotencyRepository, SqlSuppressionRepository
+from postroom.storage.outbound import SqlIdempotencyRepository, SqlOutboundJobRepository, SqlSuppressionRepository
 from postroom.storage.repositories import (
     SqlApiKeyRepository,
     SqlInboxRepository,
@@ -67,7 +67,7 @@ class SqlUnitOfWork:
         self.secrets = SqlSecretRepository(self._connection)
         self.mail = SqlMailRepository(self._connection)
         self.outbox = SqlOutboxRepository(self._connection)
-        self.deliveries = SqlDeliveryRepository(self._connection)
+        self.outbound_jobs = SqlOutboundJobRepository(self._connection)
         self.idempotency = SqlIdempotencyRepository(self._connection)
         self.suppressions = SqlSuppressionRepository(self._connection)
         self.drafts = SqlDraftRepository(self._connection)

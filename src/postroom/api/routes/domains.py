@@ -11,13 +11,15 @@ router = APIRouter(tags=["domains"])
 ZONE_TYPE = "text/plain; charset=utf-8"
 
 
-@router.get("/v0/domains/{domain_id}/zone-file")
 def zone_file(request: Request, caller: Caller, container: AppServices) -> Response:
     text = container.dns.zone_file(caller, segment(request.path_params["domain_id"]))
     return Response(text, media_type=ZONE_TYPE)
 
 
-@router.get("/v0/pods/{pod_id}/domains/{domain_id}/zone-file")
 def pod_zone_file(request: Request, caller: Caller, container: AppServices, pod_id: PodId) -> Response:
     text = container.dns.zone_file(caller, segment(request.path_params["domain_id"]), pod_id)
     return Response(text, media_type=ZONE_TYPE)
+
+
+router.add_api_route("/v0/domains/{domain_id}/zone-file", zone_file, methods=["GET"])
+router.add_api_route("/v0/pods/{pod_id}/domains/{domain_id}/zone-file", pod_zone_file, methods=["GET"])

@@ -72,34 +72,21 @@ def draft_attachment(request: Request, caller: Caller, container: AppServices, r
     return attachment_response(request, link)
 
 
-for prefix in PREFIXES:
-    one = f"{prefix}/drafts/{{draft_id}}"
-    router.add_api_route(f"{prefix}/drafts", list_drafts, methods=["GET"], response_model_exclude_none=True)
-    router.add_api_route(one, get_draft, methods=["GET"], response_model_exclude_none=True)
-    router.add_api_route(
-        f"{one}/attachments/{{attachment_id}}", draft_attachment, methods=["GET"], response_model_exclude_none=True
-    )
-
-
-@router.post(INBOX, response_model_exclude_none=True)
 def create_draft(caller: Caller, container: AppServices, inbox_id: InboxId, body: CreateDraftBody) -> DraftOut:
     return DraftOut.full(container.drafts.create(caller, inbox_id, body.to_input()))
 
 
-@router.patch(f"{INBOX}/{{draft_id}}", response_model_exclude_none=True)
 def update_draft(
     request: Request, caller: Caller, container: AppServices, inbox_id: InboxId, body: UpdateDraftBody
 ) -> DraftOut:
     return DraftOut.full(container.drafts.update(caller, inbox_id, _draft_id(request), body.to_change()))
 
 
-@router.delete(f"{INBOX}/{{draft_id}}", status_code=204)
 def delete_draft(request: Request, caller: Caller, container: AppServices, inbox_id: InboxId) -> Response:
     container.drafts.delete(caller, inbox_id, _draft_id(request))
     return Response(status_code=204)
 
 
-@router.post(f"{INBOX}/{{draft_id}}/send")
 def send_draft(
     request: Request,
     caller: Caller,
@@ -112,3 +99,16 @@ def send_draft(
     change = LabelChange(as_list(body.add_labels), as_list(body.remove_labels))
     sent = container.drafts.send(caller, inbox_id, _draft_id(request), change, idempotency_key)
     return SendMessageOut(message_id=sent.message_id, thread_id=sent.thread_id)
+
+
+for prefix in PREFIXES:
+    one = f"{prefix}/drafts/{{draft_id}}"
+    router.add_api_route(f"{prefix}/drafts", list_drafts, methods=["GET"], response_model_exclude_none=True)
+    router.add_api_route(one, get_draft, methods=["GET"], response_model_exclude_none=True)
+    router.add_api_route(
+        f"{one}/attachments/{{attachment_id}}", draft_attachment, methods=["GET"], response_model_exclude_none=True
+    )
+router.add_api_route(INBOX, create_draft, methods=["POST"], response_model_exclude_none=True)
+router.add_api_route(f"{INBOX}/{{draft_id}}", update_draft, methods=["PATCH"], response_model_exclude_none=True)
+router.add_api_route(f"{INBOX}/{{draft_id}}", delete_draft, methods=["DELETE"], status_code=204)
+router.add_api_route(f"{INBOX}/{{draft_id}}/send", send_draft, methods=["POST"])

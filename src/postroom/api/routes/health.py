@@ -11,15 +11,17 @@ from postroom.api.errors import error_body
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
 def readyz(container: AppServices) -> dict[str, str] | JSONResponse:
     for ready, what in ((container.health.database_ready, "Database"), (container.health.blobs_ready, "Blob store")):
         if not ready():
             body = error_body("ServiceUnavailableError", "service_unavailable", f"{what} is not reachable")
             return JSONResponse(body, status_code=503)
     return {"status": "ready"}
+
+
+router.add_api_route("/healthz", healthz, methods=["GET"])
+router.add_api_route("/readyz", readyz, methods=["GET"], response_model=None)

@@ -10,11 +10,13 @@ from postroom.api.schemas.access import IdentityOut, OrganizationOut
 router = APIRouter(tags=["identity"])
 
 
-@router.get("/v0/auth/me", response_model_exclude_none=True)
 def me(caller: Caller, container: AppServices) -> IdentityOut:
     return IdentityOut.of(container.access.identity(caller))
 
 
-@router.get("/v0/organizations", response_model_exclude_none=True)
 def organization(caller: Caller, container: AppServices) -> OrganizationOut:
     return OrganizationOut.of(container.access.organization(caller))
+
+
+router.add_api_route("/v0/auth/me", me, methods=["GET"], response_model_exclude_none=True)
+router.add_api_route("/v0/organizations", organization, methods=["GET"], response_model_exclude_none=True)

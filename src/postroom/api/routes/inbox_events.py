@@ -10,10 +10,14 @@ from postroom.api.schemas.webhooks import InboxEventOut, ListInboxEventsOut
 router = APIRouter(tags=["inbox-events"])
 
 
-@router.get("/v0/inboxes/{inbox_id}/events", response_model_exclude_none=True)
 def list_inbox_events(
     caller: Caller, container: AppServices, inbox_id: InboxId, listing: Listing
 ) -> ListInboxEventsOut:
     page = container.inbox_events.list(caller, inbox_id, listing)
     events = [InboxEventOut.of(event) for event in page.items]
     return ListInboxEventsOut(count=len(events), limit=page.limit, next_page_token=page.next_page_token, events=events)
+
+
+router.add_api_route(
+    "/v0/inboxes/{inbox_id}/events", list_inbox_events, methods=["GET"], response_model_exclude_none=True
+)

@@ -35,7 +35,6 @@ def _message_id(request: Request) -> str:
     return segment(request.path_params["message_id"])
 
 
-@router.get(M, response_model_exclude_none=True)
 def list_messages(
     caller: Caller, container: AppServices, inbox_id: InboxId, listing: Listing, mail_filter: MessageFilter
 ) -> ListMessagesOut:
@@ -44,7 +43,6 @@ def list_messages(
     return ListMessagesOut(count=len(items), limit=page.limit, next_page_token=page.next_page_token, messages=items)
 
 
-@router.get(f"{M}/search", response_model_exclude_none=True)
 def search_messages(
     caller: Caller, container: AppServices, inbox_id: InboxId, listing: Listing, search: Search
 ) -> SearchMessagesOut:
@@ -54,14 +52,12 @@ def search_messages(
     return SearchMessagesOut(count=len(items), limit=page.limit, next_page_token=page.next_page_token, messages=items)
 
 
-@router.post(f"{M}/batch-get", response_model_exclude_none=True)
 def batch_get(caller: Caller, container: AppServices, inbox_id: InboxId, body: BatchGetBody) -> BatchMessagesOut:
     found = container.mail.batch_get(caller, inbox_id, body.message_ids)
     items = [MessageOut.full(message, bodies=False) for message in found]
     return BatchMessagesOut(limit=BATCH_GET_LIMIT, count=len(items), messages=items)
 
 
-@router.post(f"{M}/batch-update", response_model_exclude_none=True)
 def batch_update(caller: Caller, container: AppServices, inbox_id: InboxId, body: BatchUpdateBody) -> BatchUpdateOut:
     change = LabelChange(as_list(body.add_labels), as_list(body.remove_labels))
     updated = container.mail.batch_update(caller, inbox_id, body.message_ids, change)
@@ -69,7 +65,6 @@ def batch_update(caller: Caller, container: AppServices, inbox_id: InboxId, body
     return BatchUpdateOut(limit=BATCH_UPDATE_LIMIT, count=len(updates), updates=updates)
 
 
-@router.get(f"{ONE}/raw", response_model_exclude_none=True)
 def raw_message(request: Request, caller: Caller, container: AppServices, inbox_id: InboxId) -> RawMessageOut:
     message, link = container.mail.raw_link(caller, inbox_id, _message_id(request))
     return RawMessageOut(
@@ -80,7 +75,6 @@ def raw_message(request: Request, caller: Caller, container: AppServices, inbox_
     )
 
 
-@router.get(f"{ONE}/attachments/{{attachment_id}}", response_model_exclude_none=True)
 def message_attachment(
     request: Request, caller: Caller, container: AppServices, inbox_id: InboxId
 ) -> AttachmentResponseOut:
@@ -89,12 +83,10 @@ def message_attachment(
     return attachment_response(request, link)
 
 
-@router.get(ONE, response_model_exclude_none=True)
 def get_message(request: Request, caller: Caller, container: AppServices, inbox_id: InboxId) -> MessageOut:
     return MessageOut.full(container.mail.get_message(caller, inbox_id, _message_id(request)))
 
 
-@router.patch(ONE, response_model_exclude_none=True)
 def update_message(
     request: Request, caller: Caller, container: AppServices, inbox_id: InboxId, body: MessageLabelsBody
 ) -> LabelsOut:
@@ -103,7 +95,19 @@ def update_message(
     return LabelsOut(message_id=message.message_id, labels=message.labels)
 
 
-@router.delete(ONE, status_code=204)
 def delete_message(request: Request, caller: Caller, container: AppServices, inbox_id: InboxId) -> Response:
     container.mail.delete_message(caller, inbox_id, _message_id(request))
     return Response(status_code=204)
+
+
+router.add_api_route(M, list_messages, methods=["GET"], response_model_exclude_none=True)
+router.add_api_route(f"{M}/search", search_messages, methods=["GET"], response_model_exclude_none=True)
+router.add_api_route(f"{M}/batch-get", batch_get, methods=["POST"], response_model_exclude_none=True)
+router.add_api_route(f"{M}/batch-update", batch_update, methods=["POST"], response_model_exclude_none=True)
+router.add_api_route(f"{ONE}/raw", raw_message, methods=["GET"], response_model_exclude_none=True)
+router.add_api_route(
+    f"{ONE}/attachments/{{attachment_id}}", message_attachment, methods=["GET"], response_model_exclude_none=True
+)
+router.add_api_route(ONE, get_message, methods=["GET"], response_model_exclude_none=True)
+router.add_api_route(ONE, update_message, methods=["PATCH"], response_model_exclude_none=True)
+router.add_api_route(ONE, delete_message, methods=["DELETE"], status_code=204)

@@ -28,14 +28,12 @@ def _out(sent: SentRef) -> SendMessageOut:
     return SendMessageOut(message_id=sent.message_id, thread_id=sent.thread_id)
 
 
-@router.post(f"{M}/send")
 def send_message(
     caller: Caller, container: AppServices, inbox_id: InboxId, body: SendMessageBody, idempotency_key: IdempotencyKey
 ) -> SendMessageOut:
     return _out(container.send.send(caller, inbox_id, body.to_request(), idempotency_key))
 
 
-@router.post(f"{ONE}/reply")
 def reply(
     request: Request,
     caller: Caller,
@@ -51,7 +49,6 @@ def reply(
     return _out(sent)
 
 
-@router.post(f"{ONE}/reply-all")
 def reply_all(
     request: Request,
     caller: Caller,
@@ -65,7 +62,6 @@ def reply_all(
     return _out(sent)
 
 
-@router.post(f"{ONE}/forward")
 def forward(
     request: Request,
     caller: Caller,
@@ -76,3 +72,9 @@ def forward(
 ) -> SendMessageOut:
     message_id = segment(request.path_params["message_id"])
     return _out(container.send.forward(caller, inbox_id, message_id, body.to_request(), idempotency_key))
+
+
+router.add_api_route(f"{M}/send", send_message, methods=["POST"])
+router.add_api_route(f"{ONE}/reply", reply, methods=["POST"])
+router.add_api_route(f"{ONE}/reply-all", reply_all, methods=["POST"])
+router.add_api_route(f"{ONE}/forward", forward, methods=["POST"])

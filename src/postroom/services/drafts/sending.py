@@ -16,11 +16,12 @@ from datetime import datetime
 from postroom.domain.clock import utcnow
 from postroom.domain.draft import FAILED, SCHEDULED, SEND_LEASE, SENDING, Draft
 from postroom.domain.inbox import Inbox
+from postroom.domain.outbound import IdempotencyRecord
 from postroom.errors import Conflict, NotFound
 from postroom.services.ports import BlobStore, UnitOfWorkFactory
 from postroom.services.sending.composition import Composition, forward_composition
 from postroom.services.sending.outgoing import SendRequest, check_labels
-from postroom.services.sending.send import IDEMPOTENCY_LIFETIME, SendService, SentRef
+from postroom.services.sending.send import SendService, SentRef, remember
 
 log = logging.getLogger("postroom.drafts")
 
@@ -101,10 +102,8 @@ class DraftSender:
         with self._uow(write=True) as uow:
             uow.drafts.delete(draft.draft_id)
             if caller_key is not None:
-                uow.idempotency.forget_before(inbox.organization_id, caller_key[0], utcnow() - IDEMPOTENCY_LIFETIME)
-                uow.idempotency.put(
-                    inbox.organization_id, caller_key[0], caller_key[1], sent.message_id, sent.thread_id, utcnow()
-                )
+                key, fingerprint = caller_key
+                remember(uow, IdempotencyRecord(inbox.organization_id, key, fingerprint, *sent.ids(), utcnow()))
             uow.commit()
         self._blobs.delete_prefix(draft_blob_prefix(draft.inbox_id, draft.draft_id))
         return sent

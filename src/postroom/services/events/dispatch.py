@@ -78,10 +78,10 @@ class DispatchService:
             uow.commit()
         return found
 
-    def subject(self, event: OutboxEvent) -> tuple[Message, Thread] | None:
+    def message_of(self, event: OutboxEvent) -> tuple[Message, Thread] | None:
         """The message an event is about and its thread, or None when it was deleted meanwhile."""
         with self._uow() as uow:
-            message = uow.mail.get_message_row(event.subject_id)
+            message = uow.mail.get_message_row(event.message_row_id)
             thread = uow.mail.get_thread(message.thread_id) if message is not None else None
         if message is None or thread is None:
             return None
@@ -223,7 +223,7 @@ class DispatchService:
             uow.webhook_deliveries.release(delivery_ids)
             uow.commit()
 
-    def deliveries(self, webhook_id: str) -> list[WebhookDelivery]:
+    def webhook_deliveries(self, webhook_id: str) -> list[WebhookDelivery]:
         with self._uow() as uow:
             return uow.webhook_deliveries.for_webhook(webhook_id)
 

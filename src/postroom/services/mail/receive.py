@@ -26,7 +26,9 @@ from postroom.services.sending.outcomes import apply_results
 
 
 @dataclass(frozen=True)
-class Delivery:
+class InboundMessage:
+    """A message that arrived (over SMTP, or from another inbox here) for one or more inboxes."""
+
     raw: bytes
     mail_from: str | None
     inbox_ids: list[str]
@@ -79,7 +81,7 @@ class ReceiveService:
             message = uow.mail.get_message_row(row_id, lock=True)
             if message is None:
                 return
-            sent_to = uow.deliveries.recipient_states(row_id)
+            sent_to = uow.outbound_jobs.recipient_states(row_id)
             results = [
                 DeliveryResult(r.address, "permanent", None, f"{r.status} {r.diagnostic or ''}".strip())
                 for r in report.recipients
@@ -89,24 +91,24 @@ class ReceiveService:
                 apply_results(uow, message, results, utcnow(), give_up=True)
                 uow.commit()
 
-    def deliver(self, delivery: Delivery) -> list[str]:
+    def store(self, inbound: InboundMessage) -> list[str]:
         """Store the message once in each inbox; returns the stored row ids (a duplicate Message-ID is skipped)."""
-        parsed = parse_message(delivery.raw, fallback_domain=self._domain)
+        parsed = parse_message(inbound.raw, fallback_domain=self._domain)
         if parsed.message_id_generated:
             # Derived from the bytes, so a sender's retry of the same message is recognised as a duplicate.
-            digest = hashlib.sha256(delivery.raw).hexdigest()[:32]
+            digest = hashlib.sha256(inbound.raw).hexdigest()[:32]
             parsed = replace(parsed, message_id=f"<{digest}@{self._domain}>")
         stored = []
-        for inbox_id in unique(delivery.inbox_ids):
+        for inbox_id in unique(inbound.inbox_ids):
             if (returned := self.returned_message(inbox_id)) is not None:
-                self._record_bounce(returned, delivery.raw)
+                self._record_bounce(returned, inbound.raw)
                 continue
-            row_id = self._deliver_one(inbox_id, parsed, delivery)
+            row_id = self._store_one(inbox_id, parsed, inbound)
             if row_id is not None:
                 stored.append(row_id)
         return stored
 
-    def _deliver_one(self, inbox_id: str, parsed: ParsedMessage, delivery: Delivery) -> str | None:
+    def _store_one(self, inbox_id: str, parsed: ParsedMessage, inbound: InboundMessage) -> str | None:
         with self._uow() as uow:
             inbox = uow.inboxes.get(inbox_id)
             if inbox is None or inbox.status is InboxStatus.PAUSED:
@@ -117,11 +119,11 @@ class ReceiveService:
         prefix = blob_prefix(inbox_id, row_id)
         try:
             labels = [system.RECEIVED, system.UNREAD]
-            message = write_blobs(self._blobs, row_id, inbox, parsed, delivery.raw, labels, delivery.mail_from)
+            message = write_blobs(self._blobs, row_id, inbox, parsed, inbound.raw, labels, inbound.mail_from)
             with self._uow(write=True) as uow:
                 if uow.inboxes.get(inbox_id) is None:
                     raise NotFound("Inbox was deleted")
-                self._store(uow, message)
+                self._file(uow, message)
                 uow.commit()
         except Conflict:
             self._blobs.delete_prefix(prefix)
@@ -135,7 +137,7 @@ class ReceiveService:
         return row_id
 
     @staticmethod
-    def _store(uow: UnitOfWork, message: Message) -> None:
+    def _file(uow: UnitOfWork, message: Message) -> None:
         file_in_thread(uow, message)
         uow.outbox.add(
             OutboxEvent(
@@ -144,7 +146,7 @@ class ReceiveService:
                 organization_id=message.organization_id,
                 pod_id=message.pod_id,
                 inbox_id=message.inbox_id,
-                subject_id=message.row_id,
+                message_row_id=message.row_id,
                 created_at=message.created_at,
             )
         )

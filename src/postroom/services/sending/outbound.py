@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from postroom.domain.clock import utcnow
 from postroom.domain.ids import new_id
 from postroom.domain.inbox import InboxStatus
-from postroom.domain.outbound import DeliveryJob, DeliveryResult, RetryPolicy
-from postroom.services.mail.receive import Delivery, ReceiveService, inbox_address
+from postroom.domain.outbound import DeliveryResult, OutboundJob, RetryPolicy
+from postroom.services.mail.receive import InboundMessage, ReceiveService, inbox_address
 from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
 from postroom.services.sending.outcomes import apply_results
 
@@ -34,19 +34,19 @@ class OutboundService:
         self._lease = lease
         self._local_domains = local_domains
 
-    def claim(self, limit: int) -> list[DeliveryJob]:
+    def claim(self, limit: int) -> list[OutboundJob]:
         """Due jobs, leased to the caller; a job whose worker dies comes due again when the lease runs out."""
         now = utcnow()
         with self._uow(write=True) as uow:
-            jobs = uow.deliveries.claim_due(now, new_id("lease"), now + self._lease, limit)
+            jobs = uow.outbound_jobs.claim_due(now, new_id("lease"), now + self._lease, limit)
             uow.commit()
         return jobs
 
-    def is_local(self, job: DeliveryJob) -> bool:
+    def is_local(self, job: OutboundJob) -> bool:
         """Recipients at a domain hosted here are always delivered here, whatever relay or MX is configured."""
         return job.domain in self._local_domains
 
-    def raw(self, job: DeliveryJob) -> bytes | None:
+    def raw(self, job: OutboundJob) -> bytes | None:
         """The signed bytes to transmit; None when the message was deleted meanwhile."""
         with self._uow() as uow:
             message = uow.mail.get_message_row(job.row_id)
@@ -55,7 +55,7 @@ class OutboundService:
         with self._blobs.open(message.raw_blob_key) as stream:
             return stream.read()
 
-    def screen(self, job: DeliveryJob) -> list[DeliveryResult]:
+    def screen(self, job: OutboundJob) -> list[DeliveryResult]:
         """Recipients suppressed since the message was queued are rejected rather than attempted."""
         with self._uow() as uow:
             suppressed = uow.suppressions.suppressed(job.organization_id, job.recipients)
@@ -64,7 +64,7 @@ class OutboundService:
             for address in suppressed
         ]
 
-    def deliver_locally(self, job: DeliveryJob, raw: bytes, addresses: list[str]) -> list[DeliveryResult]:
+    def deliver_locally(self, job: OutboundJob, raw: bytes, addresses: list[str]) -> list[DeliveryResult]:
         """Hand the message to each recipient inbox through the receive path SMTP ingress uses."""
         results = []
         for address in addresses:
@@ -75,14 +75,14 @@ class OutboundService:
             elif inbox.status is InboxStatus.PAUSED:
                 results.append(DeliveryResult(address, "permanent", 550, "5.2.1 The mailbox is paused"))
             else:
-                self._receive.deliver(Delivery(raw=raw, mail_from=job.mail_from, inbox_ids=[inbox.inbox_id]))
+                self._receive.store(InboundMessage(raw=raw, mail_from=job.mail_from, inbox_ids=[inbox.inbox_id]))
                 results.append(DeliveryResult(address, "delivered", 250, "2.0.0 Delivered to a local inbox"))
         return results
 
-    def record(self, job: DeliveryJob, results: list[DeliveryResult]) -> None:
+    def record(self, job: OutboundJob, results: list[DeliveryResult]) -> None:
         self.record_many([(job, results)])
 
-    def record_many(self, attempts: list[tuple[DeliveryJob, list[DeliveryResult]]]) -> None:
+    def record_many(self, attempts: list[tuple[OutboundJob, list[DeliveryResult]]]) -> None:
         """Apply attempts' results in one transaction; retry what failed temporarily, bounce it after the window.
 
         A job whose lease ran out (another worker took it over) or whose message was deleted is skipped.
@@ -93,19 +93,19 @@ class OutboundService:
                 self._apply(uow, job, results, now)
             uow.commit()
 
-    def _apply(self, uow: UnitOfWork, job: DeliveryJob, results: list[DeliveryResult], now: datetime) -> None:
-        current = uow.deliveries.get_job(job.job_id, job.lease or "")
+    def _apply(self, uow: UnitOfWork, job: OutboundJob, results: list[DeliveryResult], now: datetime) -> None:
+        current = uow.outbound_jobs.get_job(job.job_id, job.lease or "")
         if current is None:
             return
         message = uow.mail.get_message_row(job.row_id, lock=True)
         if message is None:
-            uow.deliveries.finish(job.job_id)
+            uow.outbound_jobs.finish(job.job_id)
             return
         retry = apply_results(uow, message, results, now, give_up=now >= current.expires_at)
         if retry:
             current.recipients = retry
             current.next_attempt_at = min(now + self._retry.delay(current.attempts), current.expires_at)
             current.last_error = next((r.detail for r in results if r.address in retry), None)
-            uow.deliveries.reschedule(current)
+            uow.outbound_jobs.reschedule(current)
         else:
-            uow.deliveries.finish(job.job_id)
+            uow.outbound_jobs.finish(job.job_id)

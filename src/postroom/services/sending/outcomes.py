@@ -43,7 +43,7 @@ def apply_results(
             bounced.setdefault(kind, []).append({"address": result.address, "status": status})
             if result.outcome == "permanent" and is_hard_bounce(status, result.code):
                 uow.suppressions.add(message.organization_id, result.address, result.detail, now)
-        uow.deliveries.set_recipient(message.row_id, result.address, state, result.code, status, result.detail, now)
+        uow.outbound_jobs.set_recipient(message.row_id, result.address, state, result.code, status, result.detail, now)
     _relabel(uow, message, now)
     if delivered:
         _event(uow, message, MESSAGE_DELIVERED, now, {"recipients": delivered})
@@ -58,7 +58,7 @@ def apply_results(
 
 def _relabel(uow: UnitOfWork, message: Message, now: datetime) -> None:
     """Lifecycle labels follow the recipients: each present while any recipient is in that state."""
-    states = set(uow.deliveries.recipient_states(message.row_id).values())
+    states = set(uow.outbound_jobs.recipient_states(message.row_id).values())
     wanted = {label for state, label in LIFECYCLE_LABELS.items() if state in states}
     kept = [label for label in message.labels if label not in LIFECYCLE_LABELS.values() or label in wanted]
     labels = list(dict.fromkeys([*kept, *sorted(wanted)]))
@@ -77,7 +77,7 @@ def _event(uow: UnitOfWork, message: Message, event_type: str, now: datetime, da
             organization_id=message.organization_id,
             pod_id=message.pod_id,
             inbox_id=message.inbox_id,
-            subject_id=message.row_id,
+            message_row_id=message.row_id,
             created_at=now,
             data=data,
         )

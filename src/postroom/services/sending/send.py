@@ -18,7 +18,7 @@ from postroom.domain.events import MESSAGE_SENT, OutboxEvent
 from postroom.domain.ids import new_id
 from postroom.domain.inbox import Inbox, InboxStatus
 from postroom.domain.message import Attachment, Message
-from postroom.domain.outbound import DeliveryJob, recipient_domain
+from postroom.domain.outbound import IdempotencyRecord, OutboundJob, recipient_domain
 from postroom.domain.return_path import ReturnPaths
 from postroom.errors import Conflict, InvalidInput, NotFound
 from postroom.mime.addresses import display_form
@@ -49,6 +49,9 @@ class SentRef:
     message_id: str
     thread_id: str
 
+    def ids(self) -> tuple[str, str]:
+        return self.message_id, self.thread_id
+
 
 @dataclass(frozen=True)
 class OutboundSettings:
@@ -63,6 +66,12 @@ def check_idempotency_key(key: str | None) -> str | None:
     if not _IDEMPOTENCY_KEY.fullmatch(key):
         raise InvalidInput("Idempotency-Key must be 1-256 characters of A-Z a-z 0-9 - . _ ~", field="Idempotency-Key")
     return key
+
+
+def remember(uow: UnitOfWork, record: IdempotencyRecord) -> None:
+    """Record a send's Idempotency-Key, replacing an expired record of the same key."""
+    uow.idempotency.forget_before(record.organization_id, record.key, record.created_at - IDEMPOTENCY_LIFETIME)
+    uow.idempotency.put(record)
 
 
 def sender_address(inbox: Inbox) -> str:
@@ -178,11 +187,11 @@ class SendService:
             return None
         with self._uow() as uow:
             found = uow.idempotency.get(organization_id, key)
-        if found is None or found[3] < utcnow() - IDEMPOTENCY_LIFETIME:
+        if found is None or found.created_at < utcnow() - IDEMPOTENCY_LIFETIME:
             return None
-        if found[0] != fingerprint:
+        if found.fingerprint != fingerprint:
             raise Conflict("This Idempotency-Key was used for a different request", code="conflict")
-        return SentRef(message_id=found[1], thread_id=found[2])
+        return SentRef(message_id=found.message_id, thread_id=found.thread_id)
 
     def submit(self, inbox: Inbox, composition: Composition, key: str | None = None, fingerprint: str = "") -> SentRef:
         """Compose, sign and store the message with its delivery jobs in one transaction, then wake the worker."""
@@ -211,10 +220,10 @@ class SendService:
                 file_in_thread(uow, message)
                 self._queue(uow, message, recipients)
                 if key is not None:
-                    uow.idempotency.forget_before(inbox.organization_id, key, now - IDEMPOTENCY_LIFETIME)
-                    uow.idempotency.put(
+                    record = IdempotencyRecord(
                         inbox.organization_id, key, fingerprint, message.message_id, message.thread_id, now
                     )
+                    remember(uow, record)
                 uow.commit()
         except Conflict:
             self._blobs.delete_prefix(blob_prefix(inbox.inbox_id, row_id))
@@ -251,13 +260,13 @@ class SendService:
 
     def _queue(self, uow: UnitOfWork, message: Message, recipients: list[str]) -> None:
         now = message.created_at
-        uow.deliveries.add_recipients(message.row_id, recipients, now)
+        uow.outbound_jobs.add_recipients(message.row_id, recipients, now)
         by_domain: dict[str, list[str]] = {}
         for address in recipients:
             by_domain.setdefault(recipient_domain(address), []).append(address)
         for domain, addresses in by_domain.items():
-            uow.deliveries.add_job(
-                DeliveryJob(
+            uow.outbound_jobs.add_job(
+                OutboundJob(
                     job_id=new_id("job"),
                     row_id=message.row_id,
                     inbox_id=message.inbox_id,
@@ -278,7 +287,7 @@ class SendService:
                 organization_id=message.organization_id,
                 pod_id=message.pod_id,
                 inbox_id=message.inbox_id,
-                subject_id=message.row_id,
+                message_row_id=message.row_id,
                 created_at=now,
                 data={"recipients": recipients},
             )
