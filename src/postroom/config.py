@@ -63,6 +63,10 @@ class Settings(BaseSettings):
         None, description="Development/test routes that beat DNS and the relay: example.org=127.0.0.1:2600,..."
     )
     mx_port: int = Field(25, description="Port used for direct MX delivery.")
+    dns_servers: str | None = Field(
+        None,
+        description="Nameservers for every DNS lookup, comma-separated `ip` or `ip:port` (unset: the system's).",
+    )
     delivery_concurrency: int = Field(8, description="Delivery attempts in flight at once.")
     delivery_retry_base_seconds: float = Field(60.0, description="First retry delay after a temporary failure.")
     delivery_retry_max_seconds: float = Field(4 * 3600.0, description="Longest delay between two delivery attempts.")

@@ -19,9 +19,10 @@ from postroom.api.app import create_app
 from postroom.config import Settings
 from postroom.delivery.dkim import DkimKey, generate_key
 from postroom.delivery.fetch import HttpAttachmentFetcher
-from postroom.delivery.routing import DnsResolver, parse_mx_overrides, parse_relay_url
+from postroom.delivery.routing import parse_mx_overrides, parse_relay_url
 from postroom.delivery.signer import DkimSigner
 from postroom.delivery.worker import DeliveryWorker, Routes
+from postroom.dns.resolver import DnsResolver, parse_dns_servers
 from postroom.domain.downloads import DownloadSigner
 from postroom.domain.outbound import RetryPolicy
 from postroom.domain.pagination import PageTokens
@@ -131,7 +132,7 @@ class Runtime:
         routes = Routes(
             overrides=parse_mx_overrides(s.mx_overrides),
             relay=parse_relay_url(s.relay_url),
-            resolver=DnsResolver(),
+            resolver=DnsResolver(parse_dns_servers(s.dns_servers)),
             helo_name=s.smtp_hostname,
             mx_port=s.mx_port,
             timeout_seconds=s.delivery_timeout_seconds,

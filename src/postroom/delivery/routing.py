@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-import dns.asyncresolver
-import dns.exception
-import dns.resolver
+from postroom.dns.resolver import TemporaryLookupError
 
 NULL_MX_HOST = "."
 RELAY_SCHEMES = {"smtp": 587, "smtps": 465, "smtp+insecure": 25}
@@ -44,45 +42,10 @@ class NoRoute(Exception):
         self.permanent = permanent
 
 
-class TemporaryLookupError(Exception):
-    """DNS did not answer (timeout, SERVFAIL); asking again later may work."""
-
-
 class Resolver(Protocol):
     async def mx(self, domain: str) -> list[tuple[int, str]]: ...  # (preference, host); [] when no MX
 
     async def addresses(self, host: str) -> list[str]: ...  # A and AAAA
-
-
-class DnsResolver:
-    """The real resolver: the system's nameservers through dnspython."""
-
-    def __init__(self, *, lifetime: float = 10.0) -> None:
-        self._resolver = dns.asyncresolver.Resolver()
-        self._resolver.lifetime = lifetime
-
-    async def mx(self, domain: str) -> list[tuple[int, str]]:
-        answer = await self._lookup(domain, "MX")
-        if answer is None:
-            return []
-        return [(int(record.preference), _host_text(record.exchange.to_text())) for record in answer]
-
-    async def addresses(self, host: str) -> list[str]:
-        found: list[str] = []
-        for record_type in ("A", "AAAA"):
-            answer = await self._lookup(host, record_type)
-            if answer is not None:
-                found.extend(record.to_text() for record in answer)
-        return found
-
-    async def _lookup(self, name: str, record_type: str) -> dns.resolver.Answer | None:
-        try:
-            return await self._resolver.resolve(name, record_type)
-        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
-            return None
-        except dns.exception.DNSException as error:
-            # Timeouts, SERVFAIL (NoNameservers) and the like say nothing about the domain itself.
-            raise TemporaryLookupError(f"{record_type} lookup for {name} failed: {error}") from error
 
 
 async def hops_for(
