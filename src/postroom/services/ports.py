@@ -251,6 +251,23 @@ class UnitOfWorkFactory(Protocol):
         """
 
 
+class Clock(Protocol):
+    """Where services and workers read the time, so tests can move it instead of sleeping."""
+
+    def now(self) -> datetime:
+        """The current time in UTC (timezone-aware)."""
+
+
+class Wakeups(Protocol):
+    """How a service tells the workers, after its commit, that it left work for them (never called before it)."""
+
+    def outbox_committed(self, event_ids: list[str]) -> None:
+        """Outbox rows were committed: the events dispatcher should look now rather than at its next poll."""
+
+    def jobs_queued(self) -> None:
+        """Outbound delivery jobs were committed: the delivery worker should claim them now."""
+
+
 class HealthProbe(Protocol):
     def database_ready(self) -> bool: ...
     def blobs_ready(self) -> bool: ...
