@@ -14,6 +14,7 @@ from postroom.runtime import Runtime, build
 from postroom.storage.engine import create_database_engine
 from postroom.storage.migrate import upgrade
 from postroom.storage.tables import metadata
+from tests.support.clock import TestClock
 from tests.support.databases import postgres_database
 
 BACKENDS = ["sqlite", "postgres"]
@@ -63,8 +64,14 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
 
 
 @pytest.fixture
-def runtime(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    rt = build(make_settings(database_url, tmp_path), migrate=False)
+def clock() -> TestClock:
+    """The clock of the ``runtime`` fixture: real time, moved forward by ``clock.advance(...)``."""
+    return TestClock()
+
+
+@pytest.fixture
+def runtime(database_url: str, tmp_path: Path, clock: TestClock) -> Iterator[Runtime]:
+    rt = build(make_settings(database_url, tmp_path), migrate=False, clock=clock)
     yield rt
     rt.close()
 

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from postroom.api.app import create_app
+from postroom.clock import SystemClock
 from postroom.config import Settings
 from postroom.delivery.dkim import DkimKey, generate_key
 from postroom.delivery.fetch import HttpAttachmentFetcher
@@ -43,13 +44,14 @@ from postroom.services.access.inboxes import InboxService
 from postroom.services.access.pods import PodService
 from postroom.services.container import Services
 from postroom.services.drafts.drafts import DraftService
+from postroom.services.drafts.ticker import ScheduledDraftTicker
 from postroom.services.events.dispatch import DispatchPolicy, DispatchService
 from postroom.services.events.webhooks import WebhookService
 from postroom.services.mail.inbox_events import InboxEventService
 from postroom.services.mail.mailbox import MailService
 from postroom.services.mail.receive import ReceiveService
 from postroom.services.mail.search import SearchService
-from postroom.services.ports import BlobStore
+from postroom.services.ports import BlobStore, Clock
 from postroom.services.sending.dns import DnsService, SendingDomain
 from postroom.services.sending.outbound import OutboundService
 from postroom.services.sending.send import OutboundSettings, SendService
@@ -78,6 +80,26 @@ class _GracefulServer(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
+class WorkerWakeups:
+    """The ``Wakeups`` port: passes a service's after-commit wake-ups to the workers running in this process.
+
+    Workers attach themselves when they start; with none running (CLI, tests) a wake-up is simply dropped. Other
+    processes learn of new outbox rows through PostgreSQL NOTIFY, and every worker polls as a safety net.
+    """
+
+    def __init__(self) -> None:
+        self.dispatcher: Dispatcher | None = None
+        self.delivery: DeliveryWorker | None = None
+
+    def outbox_committed(self, event_ids: list[str]) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.notify_threadsafe(event_ids)
+
+    def jobs_queued(self) -> None:
+        if self.delivery is not None:
+            self.delivery.wake()
+
+
 @dataclass(frozen=True)
 class Health:
     factory: SqlUnitOfWorkFactory
@@ -99,6 +121,8 @@ class Runtime:
     factory: SqlUnitOfWorkFactory
     hub: Hub
     signer: DkimSigner
+    clock: Clock
+    wakeups: WorkerWakeups
 
     def api(self) -> FastAPI:
         return create_app(
@@ -137,29 +161,27 @@ class Runtime:
             mx_port=s.mx_port,
             timeout_seconds=s.delivery_timeout_seconds,
         )
-        worker = DeliveryWorker(
+        return DeliveryWorker(
             self.services.outbound,
             routes,
             concurrency=s.delivery_concurrency,
             poll_seconds=s.delivery_poll_seconds,
             attempt_seconds=s.delivery_lease_seconds * 0.9,
-            periodic=self._send_due_drafts,
         )
-        self.services.send.on_queued = worker.wake
-        return worker
 
-    async def _send_due_drafts(self) -> None:
-        await asyncio.to_thread(self.services.drafts.send_due)
+    def draft_ticker(self) -> ScheduledDraftTicker:
+        return ScheduledDraftTicker(self.services.drafts, self.settings.scheduled_draft_poll_seconds)
 
     def dispatcher(self) -> Dispatcher:
         s = self.settings
-        sender = WebhookSender(SocketResolver(), s.webhook_timeout_seconds, s.allow_private_urls)
+        sender = WebhookSender(SocketResolver(), s.webhook_timeout_seconds, s.allow_private_urls, self.clock)
         return Dispatcher(
             self.services.dispatch,
             self.hub,
             sender,
             poll_seconds=s.dispatch_poll_seconds,
             concurrency=s.webhook_concurrency,
+            clock=self.clock,
         )
 
     async def serve(self) -> None:
@@ -170,7 +192,7 @@ class Runtime:
             await self._serve_transports()
             return
         dispatcher = self.dispatcher()
-        self.factory.on_outbox_commit(dispatcher.notify_threadsafe)
+        self.wakeups.dispatcher = dispatcher
         workers = [asyncio.create_task(dispatcher.run(), name="events-dispatcher")]
         if self.engine.dialect.name == "postgresql":
             url = self.settings.resolved_database_url()
@@ -178,7 +200,7 @@ class Runtime:
         try:
             await self._serve_transports()
         finally:
-            self.factory.on_outbox_commit(None)
+            self.wakeups.dispatcher = None
             for worker in workers:
                 worker.cancel()
             for worker in workers:
@@ -188,7 +210,12 @@ class Runtime:
 
     async def _serve_transports(self) -> None:
         smtp = await start_smtp(self.services.receive, self.smtp_options())
-        delivery = asyncio.create_task(self.delivery_worker().run())
+        delivery_worker = self.delivery_worker()
+        self.wakeups.delivery = delivery_worker
+        workers = [
+            asyncio.create_task(delivery_worker.run(), name="delivery-worker"),
+            asyncio.create_task(self.draft_ticker().run(), name="scheduled-drafts"),
+        ]
         config = uvicorn.Config(
             self.api(),
             host=self.settings.api_host,
@@ -200,9 +227,12 @@ class Runtime:
         try:
             await _GracefulServer(config).serve()
         finally:
-            delivery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await delivery
+            self.wakeups.delivery = None
+            for worker in workers:
+                worker.cancel()
+            for worker in workers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
             smtp.close()
             await smtp.wait_closed()
 
@@ -219,13 +249,18 @@ def mail_host(settings: Settings) -> str:
     return f"mail.{settings.default_domain.strip().lower()}"
 
 
-def build(settings: Settings, *, migrate: bool = True) -> Runtime:
-    """Open the database (migrating it to the current schema), bootstrap it once, and wire the services."""
+def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = None) -> Runtime:
+    """Open the database (migrating it to the current schema), bootstrap it once, and wire the services.
+
+    ``clock`` is where every service and worker reads the time (the system clock unless a test passes its own).
+    """
+    clock = clock or SystemClock()
+    wakeups = WorkerWakeups()
     engine = create_database_engine(settings.resolved_database_url())
     if migrate:
         upgrade(engine)
     factory = SqlUnitOfWorkFactory(engine)
-    access = AccessService(factory)
+    access = AccessService(factory, clock)
     bootstrap = access.bootstrap()
     tokens = PageTokens(access.server_secret(PAGE_TOKEN_SECRET_NAME))
     default_domain = settings.default_domain.strip().lower()
@@ -238,7 +273,7 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
         secret_access_key=settings.s3_secret_access_key,
     )
     return_paths = ReturnPaths(access.server_secret(RETURN_PATH_SECRET_NAME), default_domain)
-    receive = ReceiveService(factory, blobs, default_domain, return_paths)
+    receive = ReceiveService(factory, blobs, default_domain, return_paths, clock, wakeups)
     selector = settings.dkim_selector
 
     def default_domain_key() -> DkimKey:
@@ -263,6 +298,8 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
             retry_window=timedelta(seconds=settings.delivery_retry_window_seconds),
             max_fetch_bytes=settings.attachment_fetch_max_bytes,
         ),
+        clock,
+        wakeups,
     )
     policy = DispatchPolicy(
         lease=timedelta(seconds=settings.dispatch_lease_seconds),
@@ -271,15 +308,15 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
     )
     services = Services(
         access=access,
-        inboxes=InboxService(factory, tokens, default_domain, blobs),
-        pods=PodService(factory, tokens),
-        api_keys=ApiKeyService(factory, tokens),
+        inboxes=InboxService(factory, tokens, default_domain, blobs, clock),
+        pods=PodService(factory, tokens, clock),
+        api_keys=ApiKeyService(factory, tokens, clock),
         receive=receive,
-        mail=MailService(factory, tokens, blobs, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME))),
+        mail=MailService(factory, tokens, blobs, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME)), clock),
         search=SearchService(factory, tokens),
-        webhooks=WebhookService(factory, tokens, SocketResolver(), settings.allow_private_urls),
+        webhooks=WebhookService(factory, tokens, SocketResolver(), settings.allow_private_urls, clock),
         inbox_events=InboxEventService(factory, tokens),
-        dispatch=DispatchService(factory, policy),
+        dispatch=DispatchService(factory, policy, clock),
         health=Health(factory, blobs),
         send=send,
         outbound=OutboundService(
@@ -293,8 +330,13 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
             ),
             timedelta(seconds=settings.delivery_lease_seconds),
             frozenset({default_domain}),
+            clock,
+            wakeups,
         ),
         dns=DnsService(factory, [SendingDomain(default_domain, mail_host(settings), selector, dkim_txt)]),
-        drafts=DraftService(factory, tokens, blobs, send, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME))),
+        drafts=DraftService(
+            factory, tokens, blobs, send, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME)), clock
+        ),
     )
-    return Runtime(settings, engine, services, bootstrap, factory, Hub(settings.websocket_queue_size), signer)
+    hub = Hub(settings.websocket_queue_size)
+    return Runtime(settings, engine, services, bootstrap, factory, hub, signer, clock, wakeups)

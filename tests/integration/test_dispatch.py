@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from postroom.domain.access import Principal
+from postroom.domain.labels import LabelChange
 from postroom.domain.webhooks import DeliveryStatus
 from postroom.runtime import Runtime, build
 from postroom.services.access.inboxes import NewInbox
 from postroom.services.events.webhooks import NewWebhook, WebhookChange, WebhookRoute
-from postroom.services.mail.mailbox import LabelChange
 from postroom.services.mail.receive import InboundMessage
 from postroom.services.paging import ListParams
 from tests.conftest import make_settings

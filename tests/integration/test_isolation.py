@@ -15,8 +15,8 @@ from httpx import Response
 from sqlalchemy import Engine, select
 
 from postroom.runtime import Runtime
-from postroom.services.access import authentication as access_service
 from postroom.storage.tables import api_keys, inboxes, pods
+from tests.support.clock import TestClock
 
 State = dict[str, dict[str, object]]
 Cell = int | tuple[int, str] | list[str] | dict[str, object]
@@ -552,7 +552,7 @@ def test_a_deleted_key_is_refused_at_once(client: TestClient) -> None:
     assert client.get(f"/v0/api-keys/{created['api_key_id']}").status_code == 404
 
 
-def test_an_expired_key_is_refused(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_expired_key_is_refused(client: TestClient, clock: TestClock) -> None:
     expires = datetime.now(UTC) + timedelta(hours=1)
     body = {"permissions": {"inbox_read": True, "api_key_create": True}, "expires_at": expires.isoformat()}
     parent = client.post("/v0/api-keys", json=body).json()
@@ -568,8 +568,7 @@ def test_an_expired_key_is_refused(client: TestClient, monkeypatch: pytest.Monke
     child = client.post("/v0/api-keys", json={"permissions": {"inbox_read": True}}, headers=headers).json()
     assert child["expires_at"] == parent["expires_at"]
 
-    real_now = access_service.utcnow
-    monkeypatch.setattr(access_service, "utcnow", lambda: real_now() + timedelta(hours=2))
+    clock.advance(hours=2)
     for secret in (parent["api_key"], child["api_key"]):
         response = client.get("/v0/auth/me", headers=bearer(secret))
         assert response.status_code == 401

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
+from postroom.domain.labels import LabelChange
 from postroom.runtime import Runtime
-from postroom.services.mail.mailbox import LabelChange
 from postroom.services.mail.receive import InboundMessage
 from postroom.storage.engine import create_database_engine
 from postroom.storage.uow import SqlUnitOfWorkFactory

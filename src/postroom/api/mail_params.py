@@ -10,9 +10,8 @@ from fastapi import Depends, Query, Request
 
 from postroom.api.deps import Caller, list_query
 from postroom.domain.access import Principal
-from postroom.domain.labels import normalize_labels
+from postroom.domain.labels import hidden_for, normalize_labels
 from postroom.domain.listing import MailFilter
-from postroom.services.mail.mailbox import hidden_for
 
 MAX_FILTERED_LIMIT = 100
 

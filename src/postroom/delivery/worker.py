@@ -8,8 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from postroom.delivery.routing import Hop, NoRoute, Resolver, hops_for
@@ -40,15 +39,12 @@ class DeliveryWorker:
         concurrency: int = 8,
         poll_seconds: float = 1.0,
         attempt_seconds: float = 540.0,
-        periodic: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._outbound = outbound
         self._routes = routes
         self._concurrency = concurrency
         self._poll_seconds = poll_seconds
         self._attempt_seconds = attempt_seconds  # below the job lease
-        self._periodic = periodic  # e.g. sending scheduled drafts that have come due; at most once per poll
-        self._periodic_last = float("-inf")
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._results_queue: asyncio.Queue[tuple[OutboundJob, list[DeliveryResult]]] = asyncio.Queue()
@@ -70,12 +66,6 @@ class DeliveryWorker:
         running: set[asyncio.Task[None]] = set()
         while True:
             self._wake.clear()
-            if self._periodic is not None and time.monotonic() - self._periodic_last >= self._poll_seconds:
-                self._periodic_last = time.monotonic()
-                try:
-                    await self._periodic()
-                except Exception:
-                    log.exception("the periodic task of the delivery worker failed")
             free = self._concurrency - len(running)
             try:
                 jobs = await asyncio.to_thread(self._outbound.claim, free) if free > 0 else []

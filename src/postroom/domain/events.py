@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from postroom.domain.ids import new_id
+from postroom.domain.message import Message
+
 MESSAGE_RECEIVED = "message.received"
 MESSAGE_RECEIVED_SPAM = "message.received.spam"
 MESSAGE_RECEIVED_BLOCKED = "message.received.blocked"
@@ -68,3 +71,22 @@ class InboxEvent:
     label: str
     event_at: datetime
     created_at: datetime
+
+
+def label_events(message: Message, added: list[str], removed: list[str], now: datetime) -> list[InboxEvent]:
+    """The inbox event log rows for labels added to and removed from one message, in that order."""
+    changes = [(LABEL_ADDED, label) for label in added] + [(LABEL_REMOVED, label) for label in removed]
+    return [
+        InboxEvent(
+            event_id=new_id("evt"),
+            event_type=event_type,
+            organization_id=message.organization_id,
+            pod_id=message.pod_id,
+            inbox_id=message.inbox_id,
+            message_id=message.message_id,
+            label=label,
+            event_at=message.updated_at,
+            created_at=now,
+        )
+        for event_type, label in changes
+    ]

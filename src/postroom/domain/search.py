@@ -7,6 +7,7 @@ SQLite FTS5 and PostgreSQL full-text search. Relevance is a small integer: where
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -46,6 +47,13 @@ def index_document(*texts: str | None) -> str:
                 return " ".join(found)
             found.append(word)
     return " ".join(found)
+
+
+def message_document(message: Message, html_to_text: Callable[[str], str]) -> str:
+    """What a message is found by: subject, sender, every recipient, and its text body (else its HTML's text)."""
+    body = message.text if message.text is not None else (html_to_text(message.html) if message.html else None)
+    recipients = " ".join([*message.to, *message.cc, *message.bcc])
+    return index_document(message.subject, message.from_, recipients, body)
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ from collections import OrderedDict
 from collections.abc import Coroutine
 from datetime import datetime
 
-from postroom.domain.clock import utcnow
 from postroom.domain.events import OutboxEvent
 from postroom.domain.webhooks import WebhookDelivery
 from postroom.events import payloads
 from postroom.events.hub import Hub
 from postroom.events.sender import WebhookSender
 from postroom.services.events.dispatch import Attempt, DispatchService, due_now
+from postroom.services.ports import Clock
 
 log = logging.getLogger("postroom.events")
 BATCH = 100
@@ -52,8 +52,16 @@ class _Recent:
 
 class Dispatcher:
     def __init__(
-        self, service: DispatchService, hub: Hub, sender: WebhookSender, *, poll_seconds: float, concurrency: int
+        self,
+        service: DispatchService,
+        hub: Hub,
+        sender: WebhookSender,
+        *,
+        poll_seconds: float,
+        concurrency: int,
+        clock: Clock,
     ) -> None:
+        self._clock = clock
         self._service = service
         self._hub = hub
         self._sender = sender
@@ -112,7 +120,7 @@ class Dispatcher:
                 log.exception("event dispatch failed; retrying")
             timeout = self._poll
             if next_due is not None:
-                timeout = min(timeout, max(0.0, (next_due - utcnow()).total_seconds()))
+                timeout = min(timeout, max(0.0, (next_due - self._clock.now()).total_seconds()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
@@ -174,7 +182,7 @@ class Dispatcher:
 
     async def _schedule_webhook_deliveries(self) -> datetime | None:
         heads = await asyncio.to_thread(self._service.heads, 1000)
-        now = utcnow()
+        now = self._clock.now()
         next_due: datetime | None = None
         for head in heads:
             if head.webhook_id in self._in_flight:

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 
 import httpx
 
-from postroom.domain.clock import utcnow
 from postroom.domain.webhooks import check_addresses, url_host
 from postroom.errors import InvalidInput
 from postroom.events.signing import signature_headers
 from postroom.services.events.dispatch import Attempt
-from postroom.services.ports import HostResolver
+from postroom.services.ports import Clock, HostResolver
 
 MAX_REDIRECTS = 0  # a redirect is a failure: following it could lead to an address the check never saw
 
@@ -24,7 +23,8 @@ class Outcome:
 
 
 class WebhookSender:
-    def __init__(self, resolver: HostResolver, timeout_seconds: float, allow_private: bool) -> None:
+    def __init__(self, resolver: HostResolver, timeout_seconds: float, allow_private: bool, clock: Clock) -> None:
+        self._clock = clock
         self._resolver = resolver
         self._allow_private = allow_private
         self._client = httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False, trust_env=False)
@@ -38,7 +38,7 @@ class WebhookSender:
         except InvalidInput as error:
             return Outcome(False, f"refused: {error.message}")
         headers = dict(webhook.headers)
-        headers.update(signature_headers(webhook.secret, attempt.delivery.event_id, utcnow(), attempt.payload))
+        headers.update(signature_headers(webhook.secret, attempt.delivery.event_id, self._clock.now(), attempt.payload))
         headers["content-type"] = "application/json"
         try:
             response = await self._client.post(webhook.url, content=attempt.payload.encode(), headers=headers)

@@ -68,7 +68,9 @@ class MailRepository(Protocol):
 
     def add_thread(self, thread: Thread) -> None: ...
     def update_thread(self, thread: Thread) -> None: ...
-    def add_message(self, message: Message) -> None: ...
+    def add_message(self, message: Message, search_document: str) -> None:
+        """Store the message, its labels and attachments, and index it under ``search_document``."""
+
     def get_message(self, inbox_id: str, message_id: str, *, lock: bool = False) -> Message | None:
         """The message; ``lock`` holds its row against concurrent changes until the transaction ends."""
 
@@ -87,7 +89,7 @@ class MailRepository(Protocol):
 
     def thread_messages_page(self, thread_id: str, mail_filter: MailFilter, page: PageRequest) -> list[Message]: ...
     def set_labels(self, message: Message) -> None:
-        """Store the message's labels, logging each added and removed one in the inbox event log."""
+        """Store the message's labels (and its ``updated_at``)."""
 
     def delete_message(self, row_id: str) -> None: ...
     def delete_thread(self, thread_id: str) -> None: ...
@@ -111,7 +113,10 @@ class DraftRepository(Protocol):
 
 class OutboxRepository(Protocol):
     def add(self, event: OutboxEvent) -> None:
-        """Queue the event; once committed, every process's dispatcher is woken (PostgreSQL NOTIFY)."""
+        """Queue the event; on PostgreSQL its commit also notifies every process listening (NOTIFY)."""
+
+    def added_ids(self) -> list[str]:
+        """The ids of the events added in this unit of work (for the wake-up after its commit)."""
 
     def has_claimable(self, now: datetime) -> bool:
         """Whether any undispatched event is free to claim (a cheap read before taking the write lock)."""
@@ -161,6 +166,7 @@ class WebhookDeliveryRepository(Protocol):
 
 
 class InboxEventRepository(Protocol):
+    def add_many(self, events: list[InboxEvent]) -> None: ...
     def list_page(self, inbox_id: str, page: PageRequest) -> list[InboxEvent]: ...
 
 

@@ -39,14 +39,17 @@ def _event(row: RowMapping) -> OutboxEvent:
 class SqlOutboxRepository:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
-        self.added: list[str] = []
+        self._added: list[str] = []
 
     def add(self, event: OutboxEvent) -> None:
         self._c.execute(insert(outbox), {**vars(event), "data": dict(event.data)})
         if self._c.dialect.name == "postgresql":
             # Delivered at commit and only then, to every process listening: new rows wake them all.
             self._c.execute(text("SELECT pg_notify(:channel, :event_id)"), {"channel": NOTIFY_CHANNEL, **vars(event)})
-        self.added.append(event.event_id)
+        self._added.append(event.event_id)
+
+    def added_ids(self) -> list[str]:
+        return list(self._added)
 
     def has_claimable(self, now: datetime) -> bool:
         query = select(outbox.c.event_id).where(

@@ -7,9 +7,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.selectable import Select
 
-from postroom.domain.clock import utcnow
-from postroom.domain.events import LABEL_ADDED, LABEL_REMOVED, InboxEvent
-from postroom.domain.ids import new_id
 from postroom.domain.listing import InboxScope, MailFilter
 from postroom.domain.message import Attachment, Message, Thread, summarize
 from postroom.domain.pagination import PageRequest
@@ -18,7 +15,7 @@ from postroom.storage.keyset import seek
 from postroom.storage.mail_queries import message_conditions, messages_page, threads_page
 from postroom.storage.mail_search import index_message, message_search_page, thread_matches, thread_search_page
 from postroom.storage.repositories import write_checked
-from postroom.storage.tables import attachments, inbox_events, message_labels, messages, thread_keys, threads
+from postroom.storage.tables import attachments, message_labels, messages, thread_keys, threads
 
 _THREAD_COLUMNS = [column.name for column in threads.c]
 _MESSAGE_COLUMNS = [column.name for column in messages.c]
@@ -44,27 +41,6 @@ def _attachment(row: RowMapping) -> Attachment:
 
 def _message(row: RowMapping) -> Message:
     return Message(**{name: row[name] for name in _MESSAGE_COLUMNS})
-
-
-def _label_events(message: Message, event_type: str, changed: list[str]) -> list[dict[str, object]]:
-    """Rows of the inbox event log, written in the transaction that changes the labels (so none is ever missed)."""
-    now = utcnow()
-    return [
-        vars(
-            InboxEvent(
-                event_id=new_id("evt"),
-                event_type=event_type,
-                organization_id=message.organization_id,
-                pod_id=message.pod_id,
-                inbox_id=message.inbox_id,
-                message_id=message.message_id,
-                label=label,
-                event_at=message.updated_at,
-                created_at=now,
-            )
-        )
-        for label in changed
-    ]
 
 
 class SqlMailRepository:
@@ -109,13 +85,11 @@ class SqlMailRepository:
     def update_thread(self, thread: Thread) -> None:
         self._c.execute(_UPDATE_THREAD, {f"new_{name}": getattr(thread, name) for name in _THREAD_COLUMNS})
 
-    def add_message(self, message: Message) -> None:
+    def add_message(self, message: Message, search_document: str) -> None:
         write_checked(self._c, insert(messages), {name: getattr(message, name) for name in _MESSAGE_COLUMNS})
-        recipients = [*message.to, *message.cc, *message.bcc]
-        index_message(self._c, message.row_id, message.subject, message.from_, recipients, message.text, message.html)
+        index_message(self._c, message.row_id, search_document)
         if message.labels:
             self._c.execute(insert(message_labels), [{"row_id": message.row_id, "label": x} for x in message.labels])
-            self._c.execute(insert(inbox_events), _label_events(message, LABEL_ADDED, message.labels))
         if message.attachments:
             rows = [
                 {
@@ -200,13 +174,6 @@ class SqlMailRepository:
         return self._load(seek(query, page, messages.c.timestamp, messages.c.row_id))
 
     def set_labels(self, message: Message) -> None:
-        stored = select(message_labels.c.label).where(message_labels.c.row_id == message.row_id)
-        before: set[str] = set(self._c.execute(stored).scalars())
-        added = [label for label in message.labels if label not in before]
-        removed = sorted(before - set(message.labels))
-        log = _label_events(message, LABEL_ADDED, added) + _label_events(message, LABEL_REMOVED, removed)
-        if log:
-            self._c.execute(insert(inbox_events), log)
         self._c.execute(message_labels.delete().where(message_labels.c.row_id == message.row_id))
         if message.labels:
             self._c.execute(insert(message_labels), [{"row_id": message.row_id, "label": x} for x in message.labels])

@@ -29,8 +29,7 @@ from sqlalchemy.sql.selectable import Select, Subquery
 
 from postroom.domain.listing import InboxScope, MailFilter
 from postroom.domain.pagination import PageRequest
-from postroom.domain.search import RANK_RECIPIENTS, RANK_SENDER, RANK_SUBJECT, RANK_WORDS, MailSearch, index_document
-from postroom.mime.html import html_to_text
+from postroom.domain.search import RANK_RECIPIENTS, RANK_SENDER, RANK_SUBJECT, RANK_WORDS, MailSearch
 from postroom.storage.conditions import in_scope
 from postroom.storage.mail_queries import contains, message_conditions
 from postroom.storage.tables import messages, threads
@@ -41,18 +40,8 @@ postgres_index = table("message_search", column("row_id", String), column("docum
 _SIMPLE: ColumnElement[str] = literal_column("'simple'::regconfig")
 
 
-def index_message(
-    connection: Connection,
-    row_id: str,
-    subject: str | None,
-    sender: str,
-    recipients: list[str],
-    text: str | None,
-    html: str | None,
-) -> None:
-    """Add one message to the full-text index: subject, sender, recipients and body (text, else the HTML's text)."""
-    body = text if text is not None else (html_to_text(html) if html else None)
-    document = index_document(subject, sender, " ".join(recipients), body)
+def index_message(connection: Connection, row_id: str, document: str) -> None:
+    """Add one message's search document (``postroom.domain.search.message_document``) to the full-text index."""
     if connection.dialect.name == "postgresql":
         connection.execute(insert(postgres_index).values(row_id=row_id, document=func.to_tsvector(_SIMPLE, document)))
         return

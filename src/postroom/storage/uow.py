@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy import Engine, text
@@ -33,12 +32,10 @@ class SqlUnitOfWork:
         engine: Engine,
         write: bool,
         writer_lock: threading.Lock | None,
-        on_outbox: Callable[[list[str]], None] | None = None,
         durable: bool = True,
     ) -> None:
         self._engine = engine
         self._durable = durable
-        self._on_outbox = on_outbox
         self._write = write
         self._writer_lock = writer_lock if write else None
 
@@ -78,10 +75,6 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self._connection.commit()
-        if self.outbox.added and self._on_outbox is not None:
-            # In-process wake-up for this process's dispatcher; other processes hear PostgreSQL NOTIFY.
-            self._on_outbox(list(self.outbox.added))
-        self.outbox.added.clear()
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -104,14 +97,9 @@ class SqlUnitOfWorkFactory:
         # SQLite has one writer at a time; queueing this process's writers on a lock is fairer and cheaper than
         # letting them poll the busy handler (which starves some for seconds under load).
         self._writer_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
-        self._on_outbox: Callable[[list[str]], None] | None = None
-
-    def on_outbox_commit(self, listener: Callable[[list[str]], None] | None) -> None:
-        """Call ``listener`` (from the committing thread) with the ids of outbox rows right after each commit."""
-        self._on_outbox = listener
 
     def __call__(self, *, write: bool = False, durable: bool = True) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write, self._writer_lock, self._on_outbox, durable)
+        return SqlUnitOfWork(self.engine, write, self._writer_lock, durable)
 
     def database_ready(self) -> bool:
         try:

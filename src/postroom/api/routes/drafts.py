@@ -22,9 +22,8 @@ from postroom.api.schemas.drafts import (
 )
 from postroom.api.schemas.mail import AttachmentResponseOut, as_list
 from postroom.api.schemas.send import SendMessageOut
-from postroom.domain.labels import normalize_labels
+from postroom.domain.labels import LabelChange, normalize_labels
 from postroom.domain.listing import MailFilter
-from postroom.services.mail.mailbox import LabelChange
 
 router = APIRouter(tags=["drafts"])
 PREFIXES = ("/v0", "/v0/pods/{pod_id}", "/v0/inboxes/{inbox_id}")

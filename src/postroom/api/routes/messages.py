@@ -23,7 +23,8 @@ from postroom.api.schemas.mail import (
     as_list,
 )
 from postroom.api.search_params import Search
-from postroom.services.mail.mailbox import BATCH_GET_LIMIT, BATCH_UPDATE_LIMIT, LabelChange
+from postroom.domain.labels import LabelChange
+from postroom.services.mail.mailbox import BATCH_GET_LIMIT, BATCH_UPDATE_LIMIT
 from postroom.wire.mail import MessageItemOut, MessageOut
 
 router = APIRouter(tags=["messages"])

@@ -21,7 +21,8 @@ from postroom.api.schemas.mail import (
     as_list,
 )
 from postroom.api.search_params import Search
-from postroom.services.mail.mailbox import LabelChange, MailRoute
+from postroom.domain.labels import LabelChange
+from postroom.services.mail.mailbox import MailRoute
 from postroom.wire.mail import MessageOut, ThreadItemOut
 
 router = APIRouter(tags=["threads"])

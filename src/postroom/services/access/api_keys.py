@@ -12,14 +12,13 @@ from postroom.domain.access import (
     granted_permissions,
     unknown_permissions,
 )
-from postroom.domain.clock import utcnow
 from postroom.domain.ids import new_id
 from postroom.domain.pagination import PageTokens
 from postroom.errors import FieldError, Forbidden, InvalidInput, NotFound
 from postroom.services.access.authentication import DISPLAY_PREFIX_CHARS, generate_secret, hash_secret, require
 from postroom.services.access.scopes import owned_scope, visible_inbox, visible_pod
 from postroom.services.paging import ListParams, Page, paginate
-from postroom.services.ports import UnitOfWork, UnitOfWorkFactory
+from postroom.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 MAX_NAME_CHARS = 256
 
@@ -74,7 +73,8 @@ def _check_target_not_stronger(principal: Principal, key: ApiKey) -> None:
 
 
 class ApiKeyService:
-    def __init__(self, uow_factory: UnitOfWorkFactory, tokens: PageTokens) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, tokens: PageTokens, clock: Clock) -> None:
+        self._clock = clock
         self._uow = uow_factory
         self._tokens = tokens
 
@@ -101,7 +101,7 @@ class ApiKeyService:
         expires_at: datetime | None,
     ) -> NewKey:
         require(principal, "api_key_create")
-        now = utcnow()
+        now = self._clock.now()
         with self._uow(write=True) as uow:
             pod_id, inbox_id = self._resolve_target(uow, principal, route)
             _check_permissions(principal, permissions)
@@ -186,7 +186,7 @@ class ApiKeyService:
             if permissions_given:
                 _check_permissions(principal, permissions)
                 key.permissions = permissions
-            key.updated_at = utcnow()
+            key.updated_at = self._clock.now()
             uow.api_keys.update(key)
             uow.commit()
             return key

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from postroom.domain.access import ApiKey, Organization, Pod, Principal, ScopeType
-from postroom.domain.clock import utcnow
 from postroom.domain.ids import new_id
 from postroom.domain.listing import InboxScope
 from postroom.errors import Conflict, Forbidden, Unauthorized
-from postroom.services.ports import UnitOfWorkFactory
+from postroom.services.ports import Clock, UnitOfWorkFactory
 
 KEY_PREFIX = "pr_"
 KEY_BODY_CHARS = 40
@@ -63,7 +62,8 @@ def require(principal: Principal, permission: str) -> None:
 
 
 class AccessService:
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self._clock = clock
         self._uow = uow_factory
 
     def bootstrap(self) -> Bootstrap:
@@ -72,7 +72,7 @@ class AccessService:
             existing = uow.organizations.first()
             if existing is not None:
                 return Bootstrap(existing.organization_id, None)
-            now = utcnow()
+            now = self._clock.now()
             organization = Organization(new_id("org"), now, now)
             pod = Pod(new_id("pod"), organization.organization_id, "Default Pod", None, True, now, now)
             secret = generate_secret()
@@ -140,7 +140,7 @@ class AccessService:
         secret = secret.strip()
         if not secret:
             raise Unauthorized("Missing API key", code="missing_authorization")
-        now = utcnow()
+        now = self._clock.now()
         with self._uow() as uow:
             key = uow.api_keys.get_by_hash(hash_secret(secret))
         if key is None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from postroom.domain.access import Principal, ScopeType
-from postroom.domain.clock import utcnow
 from postroom.domain.inbox import (
     Inbox,
     InboxStatus,
@@ -26,7 +25,7 @@ from postroom.errors import Conflict, Forbidden, InvalidInput, Unprocessable
 from postroom.services.access.authentication import require
 from postroom.services.access.scopes import visible_inbox, visible_pod
 from postroom.services.paging import ListParams, Page, paginate
-from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
+from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory
 
 GENERATED_USERNAME_ATTEMPTS = 8
 MIN_QUERY_CHARS = 2
@@ -56,8 +55,9 @@ class InboxChanges:
 
 class InboxService:
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, tokens: PageTokens, default_domain: str, blobs: BlobStore
+        self, uow_factory: UnitOfWorkFactory, tokens: PageTokens, default_domain: str, blobs: BlobStore, clock: Clock
     ) -> None:
+        self._clock = clock
         self._uow = uow_factory
         self._tokens = tokens
         self._default_domain = default_domain
@@ -104,7 +104,7 @@ class InboxService:
                     if username is not None:
                         raise Conflict(f"Inbox {address} already exists", code="already_exists")
                     continue
-                now = utcnow()
+                now = self._clock.now()
                 inbox = Inbox(
                     inbox_id=address,
                     organization_id=principal.organization_id,
@@ -189,7 +189,7 @@ class InboxService:
             if changes.metadata_given:
                 patch = changes.metadata
                 inbox.metadata = merge_metadata(inbox.metadata, patch) if patch is not None else None
-            inbox.updated_at = utcnow()
+            inbox.updated_at = self._clock.now()
             uow.inboxes.update(inbox)
             uow.commit()
             return inbox

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from postroom.domain.access import Pod, Principal, ScopeType
-from postroom.domain.clock import utcnow
 from postroom.domain.ids import new_id
 from postroom.domain.inbox import check_client_id
 from postroom.domain.pagination import PageTokens
@@ -11,13 +10,14 @@ from postroom.errors import Conflict, Forbidden, InvalidInput
 from postroom.services.access.authentication import require
 from postroom.services.access.scopes import visible_pod
 from postroom.services.paging import ListParams, Page, empty_page, paginate
-from postroom.services.ports import UnitOfWorkFactory
+from postroom.services.ports import Clock, UnitOfWorkFactory
 
 MAX_POD_NAME_CHARS = 256
 
 
 class PodService:
-    def __init__(self, uow_factory: UnitOfWorkFactory, tokens: PageTokens) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, tokens: PageTokens, clock: Clock) -> None:
+        self._clock = clock
         self._uow = uow_factory
         self._tokens = tokens
 
@@ -34,7 +34,7 @@ class PodService:
                 existing = uow.pods.get_by_client_id(principal.organization_id, client_id)
                 if existing is not None:
                     return existing
-            now = utcnow()
+            now = self._clock.now()
             pod_id = new_id("pod")
             pod = Pod(pod_id, principal.organization_id, name or pod_id, client_id, False, now, now)
             try:

@@ -5,11 +5,11 @@ update, delete and send at inbox scope. Reply and forward drafts take their subj
 from __future__ import annotations
 
 from postroom.domain.access import Principal
-from postroom.domain.clock import utcnow
 from postroom.domain.downloads import DownloadGrant, DownloadSigner
 from postroom.domain.draft import Draft
 from postroom.domain.ids import new_id
 from postroom.domain.inbox import Inbox
+from postroom.domain.labels import LabelChange, forbidden_labels
 from postroom.domain.listing import MailFilter
 from postroom.domain.message import Attachment, Message
 from postroom.domain.pagination import PageTokens
@@ -21,16 +21,9 @@ from postroom.services.access.authentication import require
 from postroom.services.access.scopes import visible_inbox
 from postroom.services.drafts.edits import DraftChange, DraftInput, apply_change, check_change, check_input
 from postroom.services.drafts.sending import DraftSender, draft_blob_prefix
-from postroom.services.mail.mailbox import (
-    DOWNLOAD_LIFETIME,
-    DownloadLink,
-    LabelChange,
-    MailRoute,
-    forbidden_labels,
-    scope_of,
-)
+from postroom.services.mail.mailbox import DOWNLOAD_LIFETIME, DownloadLink, MailRoute, scope_of
 from postroom.services.paging import ListParams, Page, paginate
-from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
+from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory
 from postroom.services.sending.composition import reply_composition
 from postroom.services.sending.outgoing import AttachmentInput, SendRequest
 from postroom.services.sending.send import SendService, SentRef, check_idempotency_key
@@ -44,13 +37,15 @@ class DraftService:
         blobs: BlobStore,
         send: SendService,
         signer: DownloadSigner,
+        clock: Clock,
     ) -> None:
+        self._clock = clock
         self._uow = uow_factory
         self._tokens = tokens
         self._blobs = blobs
         self._send = send
         self._signer = signer
-        self._sender = DraftSender(uow_factory, blobs, send)
+        self._sender = DraftSender(uow_factory, blobs, send, clock)
 
     # -- reading ----------------------------------------------------------------------------------------------
     def list_drafts(
@@ -95,7 +90,7 @@ class DraftService:
         return draft
 
     def _link(self, attachment: Attachment) -> DownloadLink:
-        expires_at = utcnow() + DOWNLOAD_LIFETIME
+        expires_at = self._clock.now() + DOWNLOAD_LIFETIME
         grant = DownloadGrant(attachment.blob_key, expires_at, attachment.filename, attachment.content_type)
         presigned = self._blobs.presigned_url(
             attachment.blob_key, int(DOWNLOAD_LIFETIME.total_seconds()), attachment.filename, attachment.content_type
@@ -141,7 +136,7 @@ class DraftService:
         current = self.get_draft(principal, route, draft_id)  # 404 before fetching any attachment URL
         added = self._store(current, self._load(change.add_attachments, "add_attachments"))
         try:
-            now = utcnow()
+            now = self._clock.now()
             with self._uow(write=True) as uow:
                 draft = self._visible(uow, principal, route, draft_id, lock=True)
                 if draft.send_in_progress(now):
@@ -162,7 +157,7 @@ class DraftService:
         require(principal, "draft_delete")
         with self._uow(write=True) as uow:
             draft = self._visible(uow, principal, MailRoute(inbox_id=inbox_id), draft_id, lock=True)
-            if draft.send_in_progress(utcnow()):
+            if draft.send_in_progress(self._clock.now()):
                 raise Conflict("This draft is being sent and can no longer be deleted", code="conflict")
             uow.drafts.delete(draft.draft_id)
             uow.commit()
@@ -178,7 +173,7 @@ class DraftService:
         return self._sender.send(inbox, draft_id, list(change.add), list(change.remove), key)
 
     def send_due(self, limit: int = 20) -> int:
-        """Send every draft whose send_at has passed (the delivery worker calls this on each turn)."""
+        """Send every draft whose send_at has passed (the scheduled-draft ticker calls this on each tick)."""
         return self._sender.send_due(limit)
 
     # -- helpers ----------------------------------------------------------------------------------------------
@@ -191,7 +186,7 @@ class DraftService:
         return original
 
     def _new_draft(self, inbox: Inbox, request: DraftInput, original: Message | None) -> Draft:
-        now = utcnow()
+        now = self._clock.now()
         draft = Draft(
             draft_id=new_id("drf"),
             organization_id=inbox.organization_id,

@@ -13,12 +13,11 @@ import logging
 from dataclasses import replace
 from datetime import datetime
 
-from postroom.domain.clock import utcnow
 from postroom.domain.draft import FAILED, SCHEDULED, SEND_LEASE, SENDING, Draft
 from postroom.domain.inbox import Inbox
 from postroom.domain.outbound import IdempotencyRecord
 from postroom.errors import Conflict, NotFound
-from postroom.services.ports import BlobStore, UnitOfWorkFactory
+from postroom.services.ports import BlobStore, Clock, UnitOfWorkFactory
 from postroom.services.sending.composition import Composition, forward_composition
 from postroom.services.sending.outgoing import SendRequest, check_labels
 from postroom.services.sending.send import SendService, SentRef, remember
@@ -43,7 +42,8 @@ def _fingerprint(*parts: object) -> str:
 
 
 class DraftSender:
-    def __init__(self, uow_factory: UnitOfWorkFactory, blobs: BlobStore, send: SendService) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, blobs: BlobStore, send: SendService, clock: Clock) -> None:
+        self._clock = clock
         self._uow = uow_factory
         self._blobs = blobs
         self._send = send
@@ -54,7 +54,7 @@ class DraftSender:
         fingerprint = _fingerprint("drafts.send", inbox.inbox_id, draft_id, add, remove)
         if (replayed := self._send.replayed(inbox.organization_id, key, fingerprint)) is not None:
             return replayed
-        now = utcnow()
+        now = self._clock.now()
         with self._uow(write=True) as uow:
             draft = uow.drafts.get(draft_id, lock=True)
             if draft is None or draft.inbox_id != inbox.inbox_id:
@@ -73,7 +73,7 @@ class DraftSender:
 
     def send_due(self, limit: int = 20) -> int:
         """Send drafts whose send_at has passed (and sends stranded by a crash); returns how many went out."""
-        now = utcnow()
+        now = self._clock.now()
         with self._uow(write=True) as uow:
             claimed = uow.drafts.claim_due(now, now - SEND_LEASE, limit)
             uow.commit()
@@ -103,7 +103,9 @@ class DraftSender:
             uow.drafts.delete(draft.draft_id)
             if caller_key is not None:
                 key, fingerprint = caller_key
-                remember(uow, IdempotencyRecord(inbox.organization_id, key, fingerprint, *sent.ids(), utcnow()))
+                remember(
+                    uow, IdempotencyRecord(inbox.organization_id, key, fingerprint, *sent.ids(), self._clock.now())
+                )
             uow.commit()
         self._blobs.delete_prefix(draft_blob_prefix(draft.inbox_id, draft.draft_id))
         return sent
@@ -117,7 +119,7 @@ class DraftSender:
             draft.send_status, draft.sending_since = status, None
             if status == FAILED:
                 draft.labels = [label for label in draft.labels if label != SCHEDULED]
-                draft.updated_at = utcnow()
+                draft.updated_at = self._clock.now()
             uow.drafts.update(draft)
             uow.commit()
 

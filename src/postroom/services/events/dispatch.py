@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from postroom.domain.clock import utcnow
 from postroom.domain.events import OutboxEvent
 from postroom.domain.ids import new_id
 from postroom.domain.message import Message, Thread
 from postroom.domain.subscriptions import Subscription
 from postroom.domain.webhooks import DeliveryStatus, Webhook, WebhookDelivery, retry_delay, should_disable
-from postroom.services.ports import UnitOfWork, UnitOfWorkFactory
+from postroom.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 MAX_ERROR_CHARS = 500
 
@@ -64,12 +63,13 @@ class DispatchService:
     """Every write here may be lost in a crash without losing an event (it is repeated), so none waits for a
     disk flush: the outbox row itself was committed durably by the service that made it."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, policy: DispatchPolicy) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, policy: DispatchPolicy, clock: Clock) -> None:
+        self._clock = clock
         self._uow = uow_factory
         self.policy = policy
 
     def claim_events(self, limit: int) -> list[OutboxEvent]:
-        now = utcnow()
+        now = self._clock.now()
         with self._uow() as uow:
             if not uow.outbox.has_claimable(now):
                 return []
@@ -101,7 +101,7 @@ class DispatchService:
         is its webhook's next one is leased in the same transaction and returned as an attempt to make now
         (unless the caller is already delivering to that webhook: ``busy_webhooks``).
         """
-        now = utcnow()
+        now = self._clock.now()
         ready: dict[str, Attempt] = {}
         with self._uow(write=True, durable=False) as uow:
             webhooks: dict[str, list[Webhook]] = {}
@@ -142,7 +142,7 @@ class DispatchService:
         None when another worker holds it, an older delivery of the webhook must go first, or it is no longer
         wanted.
         """
-        now = utcnow()
+        now = self._clock.now()
         with self._uow(write=True, durable=False) as uow:
             delivery = uow.webhook_deliveries.get(delivery_id)
             head = uow.webhook_deliveries.next_pending(delivery.webhook_id) if delivery is not None else None
@@ -170,7 +170,7 @@ class DispatchService:
 
     def succeeded(self, attempt: Attempt) -> Attempt | None:
         """Record the delivery and, in the same transaction, lease the webhook's next due delivery (if any)."""
-        now = utcnow()
+        now = self._clock.now()
         delivery = attempt.delivery
         delivery.status, delivery.attempts, delivery.lease_until = DeliveryStatus.DELIVERED, delivery.attempts + 1, None
         delivery.last_error, delivery.updated_at = None, now
@@ -195,7 +195,7 @@ class DispatchService:
 
     def failed(self, attempt: Attempt, error: str) -> None:
         """Schedule the next attempt (or dead-letter the delivery) and disable a webhook failing for too long."""
-        now = utcnow()
+        now = self._clock.now()
         delivery = attempt.delivery
         delivery.attempts += 1
         delivery.lease_until, delivery.last_error, delivery.updated_at = None, error[:MAX_ERROR_CHARS], now

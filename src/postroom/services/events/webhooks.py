@@ -8,7 +8,6 @@ import secrets
 from dataclasses import dataclass, field
 
 from postroom.domain.access import Principal
-from postroom.domain.clock import utcnow
 from postroom.domain.ids import new_id
 from postroom.domain.pagination import PageTokens
 from postroom.domain.subscriptions import check_event_types
@@ -17,7 +16,7 @@ from postroom.errors import InvalidInput, NotFound
 from postroom.services.access.authentication import require
 from postroom.services.access.scopes import owned_scope, visible_inbox, visible_pod
 from postroom.services.paging import ListParams, Page, paginate
-from postroom.services.ports import HostResolver, UnitOfWork, UnitOfWorkFactory
+from postroom.services.ports import Clock, HostResolver, UnitOfWork, UnitOfWorkFactory
 
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$")  # an HTTP header name (RFC 9110 token)
 # Names the signature, the body or the connection depend on: a configured header must not override them.
@@ -80,8 +79,14 @@ def _owner_visible(principal: Principal, webhook: Webhook) -> bool:
 
 class WebhookService:
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, tokens: PageTokens, resolver: HostResolver, allow_private: bool
+        self,
+        uow_factory: UnitOfWorkFactory,
+        tokens: PageTokens,
+        resolver: HostResolver,
+        allow_private: bool,
+        clock: Clock,
     ) -> None:
+        self._clock = clock
         self._uow = uow_factory
         self._tokens = tokens
         self._resolver = resolver
@@ -133,7 +138,7 @@ class WebhookService:
                 if existing is not None and _owner_visible(principal, existing):
                     return existing
             self._check_filters(uow, principal, pod_ids, inbox_ids)
-            now = utcnow()
+            now = self._clock.now()
             webhook = Webhook(
                 webhook_id=new_id("wh"),
                 organization_id=principal.organization_id,
@@ -206,7 +211,7 @@ class WebhookService:
             webhook.pod_ids, webhook.inbox_ids = pod_ids, inbox_ids
             if event_types:
                 webhook.event_types = list(event_types)
-            now = utcnow()
+            now = self._clock.now()
             if change.enabled is not None and change.enabled != webhook.enabled:
                 webhook.enabled = change.enabled
                 webhook.failing_since = None
@@ -250,6 +255,6 @@ class WebhookService:
             webhook.headers = kept | given
             if len(webhook.headers) > MAX_HEADERS:
                 raise InvalidInput(f"at most {MAX_HEADERS} headers", field="headers")
-            webhook.updated_at = utcnow()
+            webhook.updated_at = self._clock.now()
             uow.webhooks.update(webhook)
             uow.commit()

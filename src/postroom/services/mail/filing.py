@@ -6,12 +6,16 @@ way, so a sent message reads back like a received one.
 
 from __future__ import annotations
 
-from postroom.domain.clock import utcnow
+from datetime import datetime
+
 from postroom.domain.ids import new_id
 from postroom.domain.inbox import Inbox
 from postroom.domain.message import Attachment, Message, absorb, start_thread, unique
+from postroom.domain.search import message_document
 from postroom.mime.extract import extract_html, extract_text
+from postroom.mime.html import html_to_text
 from postroom.mime.parse import ParsedMessage
+from postroom.services.mail.labels import log_new_message_labels
 from postroom.services.ports import BlobStore, UnitOfWork
 
 
@@ -22,6 +26,7 @@ def write_blobs(
     parsed: ParsedMessage,
     raw: bytes,
     labels: list[str],
+    now: datetime,
     from_fallback: str | None = None,
 ) -> Message:
     """Write the raw bytes and each attachment durably, and return the message row that refers to them."""
@@ -44,7 +49,6 @@ def write_blobs(
                 blob_key=key,
             )
         )
-    now = utcnow()
     return Message(
         row_id=row_id,
         inbox_id=inbox.inbox_id,
@@ -81,7 +85,10 @@ def blob_prefix(inbox_id: str, row_id: str) -> str:
 
 
 def file_in_thread(uow: UnitOfWork, message: Message) -> None:
-    """Add the message to the thread its Message-ID, In-Reply-To or References name, or to a new thread."""
+    """Add the message to the thread its Message-ID, In-Reply-To or References name, or to a new thread.
+
+    The message is indexed for search and its labels are logged as added in the inbox event log.
+    """
     referenced = unique([*message.references, message.in_reply_to or ""])
     keys = unique([message.message_id, *referenced])
     thread_id = uow.mail.thread_for_keys(message.inbox_id, keys)
@@ -90,7 +97,8 @@ def file_in_thread(uow: UnitOfWork, message: Message) -> None:
         thread = start_thread(new_id("thd"), message)
         uow.mail.add_thread(thread)
     message.thread_id = thread.thread_id
-    uow.mail.add_message(message)
+    uow.mail.add_message(message, message_document(message, html_to_text))
+    log_new_message_labels(uow, message, message.created_at)
     uow.mail.add_thread_keys(message.inbox_id, keys, thread.thread_id)
     absorb(thread, message)
     uow.mail.update_thread(thread)

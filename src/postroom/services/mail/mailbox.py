@@ -10,25 +10,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import BinaryIO
 
-from postroom.domain import labels as system
 from postroom.domain.access import Principal
-from postroom.domain.clock import utcnow
 from postroom.domain.downloads import DownloadGrant, DownloadSigner
+from postroom.domain.labels import LabelChange, forbidden_labels
 from postroom.domain.listing import InboxScope, MailFilter
 from postroom.domain.message import Attachment, Message, Thread, summarize
 from postroom.domain.pagination import PageTokens
-from postroom.errors import FieldError, InvalidInput, NotFound, Unprocessable
+from postroom.errors import InvalidInput, NotFound, Unprocessable
 from postroom.services.access.authentication import require
 from postroom.services.access.scopes import visible_inbox, visible_pod
+from postroom.services.mail.labels import relabel
 from postroom.services.paging import ListParams, Page, paginate
-from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
+from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory
 
-HIDDEN = {
-    system.SPAM: "label_spam_read",
-    system.BLOCKED: "label_blocked_read",
-    system.UNAUTHENTICATED: "label_unauthenticated_read",
-    system.TRASH: "label_trash_read",
-}
 MAX_THREAD_LABEL_MESSAGES = 100
 BATCH_GET_LIMIT = 500
 BATCH_UPDATE_LIMIT = 50
@@ -41,12 +35,6 @@ class MailRoute:
 
     pod_id: str | None = None
     inbox_id: str | None = None
-
-
-@dataclass(frozen=True)
-class LabelChange:
-    add: tuple[str, ...] = ()
-    remove: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,47 +55,11 @@ def scope_of(uow: UnitOfWork, principal: Principal, route: MailRoute) -> InboxSc
     return InboxScope(principal.organization_id, route.pod_id or principal.pod_id, principal.inbox_id)
 
 
-def hidden_for(principal: Principal, included: frozenset[str]) -> frozenset[str]:
-    """Labels to hide: each hidden label stays hidden unless included AND the key may read it."""
-    return frozenset(
-        label for label, permission in HIDDEN.items() if not (label in included and principal.may(permission))
-    )
-
-
-def forbidden_labels(principal: Principal) -> frozenset[str]:
-    """Labels whose mail the key may never read, whatever it asks for."""
-    return frozenset(label for label, permission in HIDDEN.items() if not principal.may(permission))
-
-
-def _check_label_change(principal: Principal, change: LabelChange) -> LabelChange:
-    add = system.normalize_labels(list(change.add), "add_labels")
-    remove = system.normalize_labels(list(change.remove), "remove_labels")
-    errors = [
-        FieldError(field, f"{label} is a system label and cannot be changed")
-        for field, values in (("add_labels", add), ("remove_labels", remove))
-        for label in values
-        if label in system.SYSTEM_LABELS
-        and not (field == "remove_labels" and label == system.SPAM and principal.may("label_spam_read"))
-    ]
-    if errors:
-        raise InvalidInput(errors[0].message, errors=errors)
-    return LabelChange(tuple(add), tuple(remove))
-
-
-def _apply(message: Message, change: LabelChange, now: datetime) -> bool:
-    """Add then remove (remove wins on duplicates); True when the labels changed."""
-    labels = [label for label in dict.fromkeys([*message.labels, *change.add]) if label not in change.remove]
-    if labels == message.labels:
-        return False
-    message.labels = labels
-    message.updated_at = now
-    return True
-
-
 class MailService:
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, tokens: PageTokens, blobs: BlobStore, signer: DownloadSigner
+        self, uow_factory: UnitOfWorkFactory, tokens: PageTokens, blobs: BlobStore, signer: DownloadSigner, clock: Clock
     ) -> None:
+        self._clock = clock
         self._uow = uow_factory
         self._tokens = tokens
         self._blobs = blobs
@@ -179,11 +131,10 @@ class MailService:
 
     def update_message(self, principal: Principal, inbox_id: str, message_id: str, change: LabelChange) -> Message:
         require(principal, "message_update")
-        change = _check_label_change(principal, change)
+        change = change.checked(principal)
         with self._uow(write=True) as uow:
             message = self._message(uow, principal, inbox_id, message_id, lock=True)
-            if _apply(message, change, utcnow()):
-                uow.mail.set_labels(message)
+            if relabel(uow, message, change.applied_to(message.labels), self._clock.now()):
                 uow.mail.refresh_thread(message.thread_id)
                 uow.commit()
             return message
@@ -194,11 +145,11 @@ class MailService:
         """All-or-nothing label change on up to 50 messages; missing ones are left out of the result."""
         require(principal, "message_update")
         _check_batch(message_ids, BATCH_UPDATE_LIMIT)
-        change = _check_label_change(principal, change)
+        change = change.checked(principal)
         if not change.add and not change.remove:
             raise InvalidInput("add_labels or remove_labels is required", field="add_labels")
         updated = []
-        now = utcnow()
+        now = self._clock.now()
         with self._uow(write=True) as uow:
             threads = set()
             for message_id in message_ids:
@@ -206,8 +157,7 @@ class MailService:
                     message = self._message(uow, principal, inbox_id, message_id, lock=True)
                 except NotFound:
                     continue
-                if _apply(message, change, now):
-                    uow.mail.set_labels(message)
+                if relabel(uow, message, change.applied_to(message.labels), now):
                     threads.add(message.thread_id)
                 updated.append(message)
             for thread_id in threads:
@@ -274,16 +224,16 @@ class MailService:
 
     def update_thread(self, principal: Principal, route: MailRoute, thread_id: str, change: LabelChange) -> Thread:
         require(principal, "message_update")
-        change = _check_label_change(principal, change)
+        change = change.checked(principal)
         forbidden = forbidden_labels(principal)
-        now = utcnow()
+        now = self._clock.now()
         with self._uow(write=True) as uow:
             thread = as_seen(uow, self._thread(uow, principal, route, thread_id, lock=True), forbidden)
             if thread.message_count >= MAX_THREAD_LABEL_MESSAGES:
                 raise Unprocessable(f"Threads with {MAX_THREAD_LABEL_MESSAGES} or more messages cannot be relabelled")
             for message in uow.mail.thread_messages(thread.thread_id):
-                if not forbidden & set(message.labels) and _apply(message, change, now):
-                    uow.mail.set_labels(message)
+                if not forbidden & set(message.labels):
+                    relabel(uow, message, change.applied_to(message.labels), now)
             uow.mail.refresh_thread(thread.thread_id)
             uow.commit()
             refreshed = uow.mail.get_thread(thread.thread_id)
@@ -314,7 +264,7 @@ class MailService:
 
     # -- downloads --------------------------------------------------------------------------------------------
     def _link(self, attachment: Attachment) -> DownloadLink:
-        expires_at = utcnow() + DOWNLOAD_LIFETIME
+        expires_at = self._clock.now() + DOWNLOAD_LIFETIME
         grant = DownloadGrant(attachment.blob_key, expires_at, attachment.filename, attachment.content_type)
         presigned = self._blobs.presigned_url(
             attachment.blob_key, int(DOWNLOAD_LIFETIME.total_seconds()), attachment.filename, attachment.content_type
@@ -323,7 +273,7 @@ class MailService:
 
     def open_download(self, token: str) -> tuple[DownloadGrant, int, BinaryIO]:
         """The grant of a signed token, the blob's size and an open reader (no API key needed: the token is it)."""
-        grant = self._signer.verify(token, utcnow())
+        grant = self._signer.verify(token, self._clock.now())
         size = self._blobs.size(grant.blob_key)
         if size is None:
             raise NotFound("The file no longer exists")

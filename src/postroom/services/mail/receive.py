@@ -10,7 +10,6 @@ import hashlib
 from dataclasses import dataclass, replace
 
 from postroom.domain import labels as system
-from postroom.domain.clock import utcnow
 from postroom.domain.events import MESSAGE_RECEIVED, OutboxEvent
 from postroom.domain.ids import new_id
 from postroom.domain.inbox import InboxStatus
@@ -21,7 +20,8 @@ from postroom.errors import Conflict, Forbidden, NotFound
 from postroom.mime.dsn import is_permanent_failure, parse_dsn
 from postroom.mime.parse import ParsedMessage, parse_message
 from postroom.services.mail.filing import blob_prefix, file_in_thread, write_blobs
-from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
+from postroom.services.outbox import commit_and_wake
+from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory, Wakeups
 from postroom.services.sending.outcomes import apply_results
 
 
@@ -45,8 +45,16 @@ def inbox_address(recipient: str) -> str:
 
 class ReceiveService:
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, blobs: BlobStore, default_domain: str, return_paths: ReturnPaths
+        self,
+        uow_factory: UnitOfWorkFactory,
+        blobs: BlobStore,
+        default_domain: str,
+        return_paths: ReturnPaths,
+        clock: Clock,
+        wakeups: Wakeups,
     ) -> None:
+        self._clock = clock
+        self._wakeups = wakeups
         self._uow = uow_factory
         self._blobs = blobs
         self._domain = default_domain
@@ -88,8 +96,8 @@ class ReceiveService:
                 if is_permanent_failure(r) and r.address in sent_to
             ]
             if results:
-                apply_results(uow, message, results, utcnow(), give_up=True)
-                uow.commit()
+                apply_results(uow, message, results, self._clock.now(), give_up=True)
+                commit_and_wake(uow, self._wakeups)
 
     def store(self, inbound: InboundMessage) -> list[str]:
         """Store the message once in each inbox; returns the stored row ids (a duplicate Message-ID is skipped)."""
@@ -119,12 +127,14 @@ class ReceiveService:
         prefix = blob_prefix(inbox_id, row_id)
         try:
             labels = [system.RECEIVED, system.UNREAD]
-            message = write_blobs(self._blobs, row_id, inbox, parsed, inbound.raw, labels, inbound.mail_from)
+            message = write_blobs(
+                self._blobs, row_id, inbox, parsed, inbound.raw, labels, self._clock.now(), inbound.mail_from
+            )
             with self._uow(write=True) as uow:
                 if uow.inboxes.get(inbox_id) is None:
                     raise NotFound("Inbox was deleted")
                 self._file(uow, message)
-                uow.commit()
+                commit_and_wake(uow, self._wakeups)
         except Conflict:
             self._blobs.delete_prefix(prefix)
             with self._uow() as uow:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from postroom.domain.access import Principal
+from postroom.domain.labels import HIDDEN
 from postroom.domain.message import Message, Thread
 from postroom.domain.pagination import PageTokens
 from postroom.domain.search import MAX_QUERY_CHARS, MIN_QUERY_CHARS, MailSearch
@@ -18,7 +19,7 @@ from postroom.errors import InvalidInput
 from postroom.mime.html import html_to_text
 from postroom.services.access.authentication import require
 from postroom.services.access.scopes import visible_inbox
-from postroom.services.mail.mailbox import HIDDEN, MailRoute, scope_of, seen_threads
+from postroom.services.mail.mailbox import MailRoute, scope_of, seen_threads
 from postroom.services.paging import ListParams, Page, paginate
 from postroom.services.ports import UnitOfWorkFactory
 

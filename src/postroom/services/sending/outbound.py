@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from postroom.domain.clock import utcnow
 from postroom.domain.ids import new_id
 from postroom.domain.inbox import InboxStatus
 from postroom.domain.outbound import DeliveryResult, OutboundJob, RetryPolicy
 from postroom.services.mail.receive import InboundMessage, ReceiveService, inbox_address
-from postroom.services.ports import BlobStore, UnitOfWork, UnitOfWorkFactory
+from postroom.services.outbox import commit_and_wake
+from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory, Wakeups
 from postroom.services.sending.outcomes import apply_results
 
 
@@ -26,7 +26,11 @@ class OutboundService:
         retry: RetryPolicy,
         lease: timedelta,
         local_domains: frozenset[str],
+        clock: Clock,
+        wakeups: Wakeups,
     ) -> None:
+        self._clock = clock
+        self._wakeups = wakeups
         self._uow = uow_factory
         self._blobs = blobs
         self._receive = receive
@@ -36,7 +40,7 @@ class OutboundService:
 
     def claim(self, limit: int) -> list[OutboundJob]:
         """Due jobs, leased to the caller; a job whose worker dies comes due again when the lease runs out."""
-        now = utcnow()
+        now = self._clock.now()
         with self._uow(write=True) as uow:
             jobs = uow.outbound_jobs.claim_due(now, new_id("lease"), now + self._lease, limit)
             uow.commit()
@@ -87,11 +91,11 @@ class OutboundService:
 
         A job whose lease ran out (another worker took it over) or whose message was deleted is skipped.
         """
-        now = utcnow()
+        now = self._clock.now()
         with self._uow(write=True) as uow:
             for job, results in attempts:
                 self._apply(uow, job, results, now)
-            uow.commit()
+            commit_and_wake(uow, self._wakeups)
 
     def _apply(self, uow: UnitOfWork, job: OutboundJob, results: list[DeliveryResult], now: datetime) -> None:
         current = uow.outbound_jobs.get_job(job.job_id, job.lease or "")

@@ -12,6 +12,7 @@ from postroom.domain.events import MESSAGE_BOUNCED, MESSAGE_DELIVERED, MESSAGE_R
 from postroom.domain.ids import new_id
 from postroom.domain.message import Message
 from postroom.domain.outbound import DeliveryResult, RecipientState, bounce_sub_type, enhanced_status, is_hard_bounce
+from postroom.services.mail.labels import relabel
 from postroom.services.ports import UnitOfWork
 
 LIFECYCLE_LABELS = {"delivered": "delivered", "delayed": "delayed", "bounced": "bounced", "rejected": "rejected"}
@@ -61,11 +62,7 @@ def _relabel(uow: UnitOfWork, message: Message, now: datetime) -> None:
     states = set(uow.outbound_jobs.recipient_states(message.row_id).values())
     wanted = {label for state, label in LIFECYCLE_LABELS.items() if state in states}
     kept = [label for label in message.labels if label not in LIFECYCLE_LABELS.values() or label in wanted]
-    labels = list(dict.fromkeys([*kept, *sorted(wanted)]))
-    if labels != message.labels:
-        message.labels = labels
-        message.updated_at = now
-        uow.mail.set_labels(message)
+    if relabel(uow, message, list(dict.fromkeys([*kept, *sorted(wanted)])), now):
         uow.mail.refresh_thread(message.thread_id)
 
 

@@ -7,16 +7,16 @@ recipient domain is committed with it; the delivery worker takes it from there.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from postroom.domain import labels as system
 from postroom.domain.access import Principal
-from postroom.domain.clock import utcnow
 from postroom.domain.events import MESSAGE_SENT, OutboxEvent
 from postroom.domain.ids import new_id
 from postroom.domain.inbox import Inbox, InboxStatus
+from postroom.domain.labels import forbidden_labels
 from postroom.domain.message import Attachment, Message
 from postroom.domain.outbound import IdempotencyRecord, OutboundJob, recipient_domain
 from postroom.domain.return_path import ReturnPaths
@@ -27,8 +27,16 @@ from postroom.mime.parse import parse_message
 from postroom.services.access.authentication import require
 from postroom.services.access.scopes import visible_inbox
 from postroom.services.mail.filing import blob_prefix, file_in_thread, write_blobs
-from postroom.services.mail.mailbox import forbidden_labels
-from postroom.services.ports import AttachmentFetcher, BlobStore, MessageSigner, UnitOfWork, UnitOfWorkFactory
+from postroom.services.outbox import commit_and_wake
+from postroom.services.ports import (
+    AttachmentFetcher,
+    BlobStore,
+    Clock,
+    MessageSigner,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    Wakeups,
+)
 from postroom.services.sending.composition import Composition, forward_composition, reply_composition
 from postroom.services.sending.outgoing import (
     SendRequest,
@@ -86,13 +94,16 @@ class SendService:
         signer: MessageSigner,
         fetcher: AttachmentFetcher,
         settings: OutboundSettings,
+        clock: Clock,
+        wakeups: Wakeups,
     ) -> None:
+        self._clock = clock
+        self._wakeups = wakeups
         self._uow = uow_factory
         self._blobs = blobs
         self._signer = signer
         self._fetcher = fetcher
         self._settings = settings
-        self.on_queued: Callable[[], None] = lambda: None  # the delivery worker's wake-up, set by the composition root
 
     def send(self, principal: Principal, inbox_id: str, request: SendRequest, idempotency_key: str | None) -> SentRef:
         require(principal, "message_send")
@@ -187,7 +198,7 @@ class SendService:
             return None
         with self._uow() as uow:
             found = uow.idempotency.get(organization_id, key)
-        if found is None or found.created_at < utcnow() - IDEMPOTENCY_LIFETIME:
+        if found is None or found.created_at < self._clock.now() - IDEMPOTENCY_LIFETIME:
             return None
         if found.fingerprint != fingerprint:
             raise Conflict("This Idempotency-Key was used for a different request", code="conflict")
@@ -202,7 +213,7 @@ class SendService:
             suppressed = uow.suppressions.suppressed(inbox.organization_id, recipients)
         if suppressed:
             raise rejected(f"{suppressed[0]} is on the suppression list (an earlier message to it bounced)")
-        now = utcnow()
+        now = self._clock.now()
         try:
             raw = self._compose(inbox, composition, now)
         except HeaderError as error:
@@ -212,7 +223,7 @@ class SendService:
         row_id = new_id("msg")
         labels = list(dict.fromkeys([system.SENT, *composition.labels]))
         try:
-            message = write_blobs(self._blobs, row_id, inbox, parsed, signed, labels)
+            message = write_blobs(self._blobs, row_id, inbox, parsed, signed, labels, now)
             message.bcc = composition.bcc
             with self._uow(write=True) as uow:
                 if uow.inboxes.get(inbox.inbox_id) is None:
@@ -224,7 +235,7 @@ class SendService:
                         inbox.organization_id, key, fingerprint, message.message_id, message.thread_id, now
                     )
                     remember(uow, record)
-                uow.commit()
+                commit_and_wake(uow, self._wakeups)
         except Conflict:
             self._blobs.delete_prefix(blob_prefix(inbox.inbox_id, row_id))
             replayed = self._replay(inbox.organization_id, key, fingerprint)
@@ -234,7 +245,7 @@ class SendService:
         except BaseException:
             self._blobs.delete_prefix(blob_prefix(inbox.inbox_id, row_id))
             raise
-        self.on_queued()
+        self._wakeups.jobs_queued()
         return SentRef(message_id=message.message_id, thread_id=message.thread_id)
 
     @staticmethod

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from postroom.domain.search import index_document
+from postroom.mime.html import html_to_text
 from postroom.storage.mail_search import index_message
 
 revision = "0003"
@@ -61,7 +63,9 @@ def _backfill(bind: sa.Connection) -> None:
         rows = list(bind.execute(query).mappings())
         for row in rows:
             recipients = [*(row["to"] or []), *(row["cc"] or []), *(row["bcc"] or [])]
-            index_message(bind, row["row_id"], row["subject"], row["from_"], recipients, row["text"], row["html"])
+            body = row["text"] if row["text"] is not None else (html_to_text(row["html"]) if row["html"] else None)
+            document = index_document(row["subject"], row["from_"], " ".join(recipients), body)
+            index_message(bind, row["row_id"], document)
         if len(rows) < _BACKFILL_BATCH:
             return
         after = rows[-1]["row_id"]
