@@ -184,12 +184,15 @@ class Runtime:
             clock=self.clock,
         )
 
-    async def serve(self) -> None:
-        """Run the HTTP API, the SMTP server, the delivery worker and the events dispatcher until told to stop."""
+    async def serve(self, stop: asyncio.Event | None = None) -> None:
+        """Run the HTTP API, the SMTP server, the workers and the events dispatcher until told to stop.
+
+        Told to stop means SIGINT/SIGTERM, or ``stop`` being set (for an embedding program or a test).
+        """
         await asyncio.to_thread(self.signer.key, self.settings.default_domain.strip().lower())  # made on first start
         logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per webhook POST is noise
         if not self.settings.run_dispatcher:
-            await self._serve_transports()
+            await self._serve_transports(stop)
             return
         dispatcher = self.dispatcher()
         self.wakeups.dispatcher = dispatcher
@@ -198,7 +201,7 @@ class Runtime:
             url = self.settings.resolved_database_url()
             workers.append(asyncio.create_task(listen_for_outbox(url, dispatcher.notify), name="outbox-listen"))
         try:
-            await self._serve_transports()
+            await self._serve_transports(stop)
         finally:
             self.wakeups.dispatcher = None
             for worker in workers:
@@ -208,7 +211,7 @@ class Runtime:
                     await worker
             await dispatcher.stop()
 
-    async def _serve_transports(self) -> None:
+    async def _serve_transports(self, stop: asyncio.Event | None) -> None:
         smtp = await start_smtp(self.services.receive, self.smtp_options())
         delivery_worker = self.delivery_worker()
         self.wakeups.delivery = delivery_worker
@@ -225,7 +228,10 @@ class Runtime:
             server_header=False,
         )
         try:
-            await _GracefulServer(config).serve()
+            server = _GracefulServer(config)
+            if stop is not None:
+                workers.append(asyncio.create_task(_exit_when(stop, server), name="stop-watch"))
+            await server.serve()
         finally:
             self.wakeups.delivery = None
             for worker in workers:
@@ -238,6 +244,11 @@ class Runtime:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+async def _exit_when(stop: asyncio.Event, server: uvicorn.Server) -> None:
+    await stop.wait()
+    server.should_exit = True
 
 
 def mail_host(settings: Settings) -> str:

@@ -5,7 +5,6 @@ Covers CRUD and paging, scoping (out-of-scope â†’ 404), revocation and expiry (â
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from agentmail import AgentMail, AsyncAgentMail
@@ -15,9 +14,12 @@ from agentmail.api_keys import (
     CreateApiKeyResponse,
     CreateBearerApiKeyRequest,
 )
+from agentmail.environment import AgentMailEnvironment
 from agentmail.errors import NotFoundError, ValidationError
 from agentmail.inboxes import CreateInboxRequest, Inbox
+from fastapi.testclient import TestClient
 
+from postroom.runtime import Runtime
 from tests.conformance.conftest import client_for
 from tests.conformance.helpers import (
     NO_RETRY,
@@ -27,6 +29,7 @@ from tests.conformance.helpers import (
     unique,
     walk,
 )
+from tests.support.clock import TestClock
 from tests.support.server import ServerProcess
 
 UNAUTHORIZED_CODES = {"unknown_api_key", "unauthorized"}
@@ -202,14 +205,18 @@ def test_used_at_is_set_after_use(server: ServerProcess, sdk: AgentMail) -> None
     assert used_at >= key.created_at
 
 
-def test_expired_key_is_401(server: ServerProcess, sdk: AgentMail) -> None:
-    expires = datetime.now(UTC) + timedelta(seconds=2)
+def test_expired_key_is_401(runtime: Runtime, root_key: str, clock: TestClock) -> None:
+    """In process, through the SDK, so the test moves the server's clock past the expiry instead of waiting."""
+    app = TestClient(runtime.api(), raise_server_exceptions=False)
+    in_process = AgentMailEnvironment(http="http://testserver", websockets="ws://testserver")
+    sdk = AgentMail(api_key=root_key, environment=in_process, httpx_client=app)
+    expires = datetime.now(UTC) + timedelta(minutes=10)
     key = created(sdk.api_keys.create(request=CreateBearerApiKeyRequest(name="expiring", expires_at=expires)))
     assert key.expires_at is not None
     assert abs((key.expires_at - expires).total_seconds()) < 0.001
-    holder = client_for(server, key.api_key)
+    holder = AgentMail(api_key=key.api_key, environment=in_process, httpx_client=app)
     assert holder.auth.me().api_key_id == key.api_key_id
-    time.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + 0.3)
+    clock.advance(minutes=11)
     body = expect_error(lambda: holder.auth.me(request_options=NO_RETRY), 401)
     assert body["code"] in UNAUTHORIZED_CODES
     expect_error(lambda: holder.inboxes.list(request_options=NO_RETRY), 401)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import email
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -17,16 +17,19 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
-import pytest
 from agentmail import AgentMail, SendAttachment
+from agentmail.environment import AgentMailEnvironment
 from agentmail.errors import ConflictError, NotFoundError, ValidationError
 
-from tests.conformance.conftest import client_for, environment, outbound_env
+from postroom.runtime import build
+from tests.conformance.conftest import client_for, outbound_env
 from tests.conformance.helpers import NO_RETRY, expect_error, unique
 from tests.conformance.test_mail import deliver, new_inbox
 from tests.conformance.test_mail_isolation import inbox_key
-from tests.support.databases import postgres_database
-from tests.support.server import ServerProcess
+from tests.conftest import make_settings
+from tests.support.clock import TestClock
+from tests.support.inprocess import serving
+from tests.support.server import ServerProcess, free_port
 from tests.support.sink import Received, SinkServer
 
 T = TypeVar("T")
@@ -224,36 +227,39 @@ def test_scheduled_draft_goes_out_by_itself(server: ServerProcess, sdk: AgentMai
     assert sdk.inboxes.drafts.get(inbox_id, unscheduled.draft_id).subject == "Never"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    if request.param == "sqlite":
-        yield None
-        return
-    with postgres_database() as url:
-        yield url
-
-
-def test_scheduled_draft_survives_a_restart(tmp_path: Path, sink: SinkServer, database: str | None) -> None:
-    data_dir = tmp_path / "data"
-    first = ServerProcess(data_dir, database_url=database, extra_env=outbound_env(sink)).start()
+def test_scheduled_draft_survives_a_restart(tmp_path: Path, sink: SinkServer, database_url: str) -> None:
+    """Scheduled, the server stopped, send_at passed (the test moves the clock), a new server starts and sends it."""
+    clock = TestClock()
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        api_port=free_port(),
+        smtp_port=free_port(),
+        mx_overrides=outbound_env(sink)["POSTROOM_MX_OVERRIDES"],
+        scheduled_draft_poll_seconds=0.1,
+    )
     to = remote("restart")
+    first = build(settings, migrate=False, clock=clock)
+    key = first.bootstrap.api_key
+    assert key is not None
     try:
-        sdk = AgentMail(api_key=first.api_key, environment=environment(first))
-        inbox_id = new_inbox(sdk)
-        send_at = datetime.now(UTC) + timedelta(seconds=3)
-        draft = sdk.inboxes.drafts.create(inbox_id, to=[to], subject="After restart", send_at=send_at)
+        with serving(first) as base_url:
+            sdk = AgentMail(api_key=key, environment=AgentMailEnvironment(http=base_url, websockets=base_url))
+            inbox_id = new_inbox(sdk)
+            send_at = clock.now() + timedelta(hours=1)
+            draft = sdk.inboxes.drafts.create(inbox_id, to=[to], subject="After restart", send_at=send_at)
     finally:
-        first.stop()
-    while datetime.now(UTC) < send_at:  # let send_at pass while no server runs
-        time.sleep(0.2)
+        first.close()
+    clock.advance(hours=2)  # send_at passes while no server runs
     assert not [m for m in list(sink.messages) if to in m.rcpt_tos]
 
-    second = ServerProcess(data_dir, database_url=database, extra_env=outbound_env(sink)).start()
+    second = build(settings, migrate=False, clock=clock)
     try:
-        assert second.api_key == first.api_key
-        wire = parsed(arrival(sink, to).raw)
-        assert wire["Subject"] == "After restart"
-        sdk = AgentMail(api_key=second.api_key, environment=environment(second))
-        expect_error(lambda: sdk.inboxes.drafts.get(inbox_id, draft.draft_id), 404, "not_found", NotFoundError)
+        assert second.bootstrap.api_key is None  # the same organization, not a new one
+        with serving(second) as base_url:
+            wire = parsed(arrival(sink, to).raw)
+            assert wire["Subject"] == "After restart"
+            sdk = AgentMail(api_key=key, environment=AgentMailEnvironment(http=base_url, websockets=base_url))
+            expect_error(lambda: sdk.inboxes.drafts.get(inbox_id, draft.draft_id), 404, "not_found", NotFoundError)
     finally:
-        second.stop()
+        second.close()

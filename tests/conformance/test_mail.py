@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import smtplib
-import time
 import uuid
 from datetime import UTC, datetime
 from functools import partial
@@ -88,7 +87,6 @@ def deliver(
     """Compose, deliver over SMTP and return the Message-ID (= the API message_id)."""
     message_id, raw = compose(inbox_id, subject=subject, sender=sender, body=body, headers=headers)
     send_raw(server, raw, [inbox_id])
-    time.sleep(0.02)  # distinct receive timestamps for ordering and time filters
     return message_id
 
 
@@ -467,7 +465,6 @@ def test_message_delete_updates_thread_and_revokes_downloads(server: ServerProce
     inbox_id = new_inbox(sdk)
     root = new_message_id()
     send_raw(server, rich_message(inbox_id, root), [inbox_id])
-    time.sleep(0.02)
     reply = deliver(server, inbox_id, subject="Re: Quarterly report", headers={"In-Reply-To": root})
     message = sdk.inboxes.messages.get(inbox_id, root)
     thread_id = message.thread_id

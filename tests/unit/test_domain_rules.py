@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 import pytest
 
 from postroom.domain.access import DEFAULT_GRANTS, OPT_IN_PERMISSIONS, ApiKey, Principal, granted_permissions
-from postroom.domain.ids import new_id
+from postroom.domain.ids import id_at, new_id
 from postroom.domain.inbox import merge_metadata, normalize_domain, normalize_username, validate_new_metadata
 from postroom.domain.names import generate_username
 from postroom.errors import InvalidInput
@@ -20,9 +19,9 @@ def test_ids_are_prefixed_unique_and_time_sortable() -> None:
     ids = [new_id("thd") for _ in range(200)]
     assert len(set(ids)) == 200
     assert all(i.startswith("thd_") and len(i) == 30 for i in ids)
-    earlier = new_id("x")
-    time.sleep(0.002)
-    assert new_id("x")[:12] > earlier[:12]
+    earlier, later = id_at("x", 1_700_000_000_000), id_at("x", 1_700_000_000_001)
+    assert later > earlier
+    assert new_id("x") > id_at("x", 1_700_000_000_000)
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from postroom.errors import RateLimited
@@ -17,7 +18,14 @@ class _Bucket:
 
 
 class RateLimiter:
-    def __init__(self, rate_per_second: float, burst: int, max_keys: int = 100_000) -> None:
+    def __init__(
+        self,
+        rate_per_second: float,
+        burst: int,
+        max_keys: int = 100_000,
+        seconds: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._seconds = seconds  # a monotonic clock in seconds; tests pass their own
         self._rate = rate_per_second
         self._burst = float(burst)
         self._max_keys = max_keys
@@ -28,7 +36,7 @@ class RateLimiter:
         """Take one token for ``key`` or raise RateLimited with the seconds until one is available."""
         if self._rate <= 0:
             return
-        now = time.monotonic()
+        now = self._seconds()
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
