@@ -30,6 +30,7 @@ from postroom.events.dispatcher import Dispatcher
 from postroom.events.hub import Hub
 from postroom.events.resolver import SocketResolver
 from postroom.events.sender import WebhookSender
+from postroom.mcp.http import mount_mcp
 from postroom.services.access import (
     DOWNLOAD_SECRET_NAME,
     PAGE_TOKEN_SECRET_NAME,
@@ -100,7 +101,7 @@ class Runtime:
     signer: DkimSigner
 
     def api(self) -> FastAPI:
-        return create_app(
+        app = create_app(
             self.services,
             event_stream=self.hub,
             websocket_key_recheck_seconds=self.settings.websocket_key_recheck_seconds,
@@ -109,6 +110,8 @@ class Runtime:
             max_request_bytes=self.settings.max_request_bytes,
             access_log=self.settings.access_log,
         )
+        mount_mcp(app, authenticate=self.services.access.authenticate, events=self.hub, api_host=self.settings.api_host)
+        return app
 
     def smtp_options(self) -> SmtpOptions:
         s = self.settings
