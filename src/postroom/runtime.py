@@ -17,6 +17,8 @@ from sqlalchemy import Engine
 
 from postroom.api.app import create_app
 from postroom.config import Settings
+from postroom.console.app import mount_console
+from postroom.console.session import SECRET_NAME as CONSOLE_SECRET_NAME
 from postroom.delivery.dkim import DkimKey, generate_key
 from postroom.delivery.fetch import HttpAttachmentFetcher
 from postroom.delivery.routing import DnsResolver, parse_mx_overrides, parse_relay_url
@@ -110,7 +112,10 @@ class Runtime:
             max_request_bytes=self.settings.max_request_bytes,
             access_log=self.settings.access_log,
         )
-        mount_mcp(app, authenticate=self.services.access.authenticate, events=self.hub, api_host=self.settings.api_host)
+        access = self.services.access
+        mount_mcp(app, authenticate=access.authenticate, events=self.hub, api_host=self.settings.api_host)
+        secret = access.server_secret(CONSOLE_SECRET_NAME)
+        mount_console(app, authenticate=access.authenticate, events=self.hub, secret=secret)
         return app
 
     def smtp_options(self) -> SmtpOptions:
