@@ -28,9 +28,11 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 run: $(RUN_STAMP)
 	$(BIN)/postroom serve
 
-# Command-line tools the tests drive (swaks delivers mail over SMTP like an outside sender would).
+# Command-line tools the tests drive (swaks delivers mail over SMTP like an outside sender would; the console
+# tests drive Debian's chromium through Playwright, never a browser build Playwright would download).
 test-tools:
 	@command -v swaks >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq swaks >/dev/null; }
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test: $(DEV_STAMP) $(NODE_STAMP) test-tools
 	$(BIN)/pytest -q

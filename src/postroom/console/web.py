@@ -27,7 +27,8 @@ TEMPLATES.env.filters["q"] = lambda value: quote(str(value), safe="@")
 TEMPLATES.env.globals["qs"] = lambda **values: urlencode({k: v for k, v in values.items() if v is not None})
 SECURITY_HEADERS = {
     "Content-Security-Policy": PAGE_POLICY,
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on our own form posts.
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
