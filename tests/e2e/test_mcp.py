@@ -5,10 +5,12 @@ a sink MX; an inbox key sees one inbox; bad arguments are tool errors."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import email
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +142,37 @@ async def receive_and_reply(client: Client, server: ServerProcess, sink: SinkSer
 async def test_streamable_http_receives_waits_and_replies(server: ServerProcess, sink: SinkServer) -> None:
     async with http_session(server, {"Authorization": f"Bearer {server.api_key}"}) as client:
         await receive_and_reply(client, server, sink, "http-agent")
+
+
+async def test_an_attachment_sent_between_inboxes_is_read_as_text(server: ServerProcess) -> None:
+    async with http_session(server, {"Authorization": f"Bearer {server.api_key}"}) as client:
+        sender = (await call(client, "create_inbox", {"username": "sender"})).structured_content
+        files = (await call(client, "create_inbox", {"username": "files"})).structured_content
+        assert sender is not None
+        assert files is not None
+        since = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        notes = base64.b64encode("Line one\nLine two: ünïcode\n".encode()).decode()
+        attachment = {"filename": "notes.txt", "content_type": "text/plain; charset=utf-8", "content": notes}
+        await call(
+            client,
+            "send_message",
+            {"inbox_id": sender["inbox_id"], "to": [files["inbox_id"]], "subject": "Notes", "text": "Attached.",
+             "attachments": [attachment]},
+        )  # fmt: skip
+        arguments = {"inbox_id": files["inbox_id"], "since": since, "timeout_seconds": 60}
+        arrived = await call(client, "wait_for_message", arguments)  # delivered locally before or after the call
+        message = arrived.structured_content
+        assert message is not None
+        assert "notes.txt" in text(arrived)
+        [found] = message["attachments"]
+        read = await call(
+            client,
+            "get_attachment",
+            {"inbox_id": files["inbox_id"], "thread_id": message["thread_id"], "attachment_id": found["attachment_id"]},
+        )
+        assert "Line two: ünïcode" in text(read)
+        assert read.structured_content is not None
+        assert read.structured_content["download_url"].startswith(server.base_url + "/downloads/")
 
 
 async def test_stdio_receives_waits_and_replies(server: ServerProcess, sink: SinkServer) -> None:
