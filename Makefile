@@ -6,6 +6,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 NODE_DIR := tests/conformance/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.installed
+TOOLKIT_STAMP := $(VENV)/.installed-toolkit
 
 .PHONY: run test check bench clean test-tools
 
@@ -21,6 +22,12 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(RUN_STAMP) $@
 
+# The MCP tests compare our tool schemas with agentmail-toolkit's. Its own dependencies (agent frameworks and an
+# AGPL PDF library) are not needed for that and not installed.
+$(TOOLKIT_STAMP): | $(DEV_STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps agentmail-toolkit==0.3.2
+	touch $@
+
 $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -28,11 +35,13 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 run: $(RUN_STAMP)
 	$(BIN)/postroom serve
 
-# Command-line tools the tests drive (swaks delivers mail over SMTP like an outside sender would).
+# Command-line tools the tests drive (swaks delivers mail over SMTP like an outside sender would; the console
+# tests drive Debian's chromium through Playwright, never a browser build Playwright would download).
 test-tools:
 	@command -v swaks >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq swaks >/dev/null; }
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: $(DEV_STAMP) $(NODE_STAMP) test-tools
+test: $(DEV_STAMP) $(TOOLKIT_STAMP) $(NODE_STAMP) test-tools
 	$(BIN)/pytest -q
 
 check: $(DEV_STAMP)

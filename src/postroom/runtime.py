@@ -18,6 +18,8 @@ from sqlalchemy import Engine
 from postroom.api.app import create_app
 from postroom.clock import SystemClock
 from postroom.config import Settings
+from postroom.console.app import mount_console
+from postroom.console.session import SECRET_NAME as CONSOLE_SECRET_NAME
 from postroom.delivery.dkim import DkimKey, generate_key
 from postroom.delivery.fetch import HttpAttachmentFetcher
 from postroom.delivery.routing import parse_mx_overrides, parse_relay_url
@@ -32,6 +34,7 @@ from postroom.events.dispatcher import Dispatcher
 from postroom.events.hub import Hub
 from postroom.events.resolver import SocketResolver
 from postroom.events.sender import WebhookSender
+from postroom.mcp.http import mount_mcp
 from postroom.services.access.api_keys import ApiKeyService
 from postroom.services.access.authentication import (
     DOWNLOAD_SECRET_NAME,
@@ -125,7 +128,7 @@ class Runtime:
     wakeups: WorkerWakeups
 
     def api(self) -> FastAPI:
-        return create_app(
+        app = create_app(
             self.services,
             event_stream=self.hub,
             websocket_key_recheck_seconds=self.settings.websocket_key_recheck_seconds,
@@ -134,6 +137,11 @@ class Runtime:
             max_request_bytes=self.settings.max_request_bytes,
             access_log=self.settings.access_log,
         )
+        access = self.services.access
+        mount_mcp(app, authenticate=access.authenticate, events=self.hub, api_host=self.settings.api_host)
+        secret = access.server_secret(CONSOLE_SECRET_NAME)
+        mount_console(app, authenticate=access.authenticate, events=self.hub, secret=secret)
+        return app
 
     def smtp_options(self) -> SmtpOptions:
         s = self.settings

@@ -10,6 +10,7 @@ import typer
 
 from postroom.cli import api_keys, inboxes, pods
 from postroom.cli.dns import dns
+from postroom.cli.options import DEFAULT_API_URL, ApiKeyOption, ApiUrlOption
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -48,6 +49,19 @@ def serve() -> None:
         asyncio.run(runtime.serve())
     finally:
         runtime.close()
+
+
+@app.command()
+def mcp(api_url: ApiUrlOption = DEFAULT_API_URL, api_key: ApiKeyOption = None) -> None:
+    """Serve the MCP tools over stdio for a local agent, acting with the key against the server at the URL."""
+    from postroom.cli.client import fail, normalize_url
+    from postroom.mcp.stdio import serve_stdio
+
+    key = (api_key or "").strip()
+    if not key:
+        fail("no API key: pass --api-key or set POSTROOM_API_KEY")
+    logging.basicConfig(stream=sys.stderr, level="WARNING", format="%(message)s")  # stdout carries the protocol
+    asyncio.run(serve_stdio(normalize_url(api_url), key))
 
 
 @app.command()
