@@ -4,6 +4,7 @@ PostroomError
  ├─ InvalidInput        400 validation_error (carries field errors)
  ├─ Unauthorized        401 missing_authorization | invalid_token_type | unknown_api_key | unauthorized
  ├─ Forbidden           403 missing_permission | permission_escalation | unrestricted_key_required | forbidden
+ │   └─ Refused         inbound mail refused at the end of DATA (SMTP 550 5.7.1, or 451 4.7.1 when temporary)
  ├─ NotFound            404 not_found
  ├─ Conflict            409 already_exists | cannot_delete | conflict
  ├─ TooLarge            413 payload_too_large
@@ -61,6 +62,15 @@ class Unauthorized(PostroomError):
 class Forbidden(PostroomError):
     code = "forbidden"
     default_message = "Forbidden"
+
+
+class Refused(Forbidden):
+    code = "message_refused"
+    default_message = "Message refused"
+
+    def __init__(self, message: str, *, temporary: bool = False) -> None:
+        self.temporary = temporary
+        super().__init__(message, code=self.code)
 
 
 class NotFound(PostroomError):

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from postroom.api.app import create_app
+from postroom.clock import SystemClock
 from postroom.config import Settings
 from postroom.delivery.dkim import DkimKey, generate_key
 from postroom.delivery.fetch import HttpAttachmentFetcher
@@ -49,11 +50,16 @@ from postroom.services.mail.inbox_events import InboxEventService
 from postroom.services.mail.mailbox import MailService
 from postroom.services.mail.receive import ReceiveService
 from postroom.services.mail.search import SearchService
-from postroom.services.ports import BlobStore
+from postroom.services.ports import BlobStore, SpamClassifier
 from postroom.services.sending.dns import DnsService, SendingDomain
 from postroom.services.sending.outbound import OutboundService
 from postroom.services.sending.send import OutboundSettings, SendService
+from postroom.services.trust.authentication import InboundAuthenticator
+from postroom.services.trust.lists import ListService
+from postroom.services.trust.relays import parse_networks
+from postroom.services.trust.screening import Screening
 from postroom.smtp.server import SmtpOptions, start_smtp
+from postroom.spam.rspamd import NoSpamClassifier, RspamdClassifier
 from postroom.storage.blobs.factory import blob_store_from_url
 from postroom.storage.engine import create_database_engine
 from postroom.storage.migrate import upgrade
@@ -82,12 +88,16 @@ class _GracefulServer(uvicorn.Server):
 class Health:
     factory: SqlUnitOfWorkFactory
     blobs: BlobStore
+    spam: SpamClassifier
 
     def database_ready(self) -> bool:
         return self.factory.database_ready()
 
     def blobs_ready(self) -> bool:
         return self.blobs.ready()
+
+    def spam_filter(self) -> dict[str, object]:
+        return {"spam_filter": self.spam.description, "spam_filter_failures": self.spam.failures}
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,7 @@ class Runtime:
     factory: SqlUnitOfWorkFactory
     hub: Hub
     signer: DkimSigner
+    resolver: DnsResolver
 
     def api(self) -> FastAPI:
         return create_app(
@@ -125,6 +136,8 @@ class Runtime:
             store_budget_bytes=s.smtp_delivery_budget_bytes,
             tls_cert=s.smtp_tls_cert,
             tls_key=s.smtp_tls_key,
+            trusted_relays=parse_networks(s.smtp_trusted_relays),
+            proxy_protocol=s.smtp_proxy_protocol,
         )
 
     def delivery_worker(self) -> DeliveryWorker:
@@ -132,7 +145,7 @@ class Runtime:
         routes = Routes(
             overrides=parse_mx_overrides(s.mx_overrides),
             relay=parse_relay_url(s.relay_url),
-            resolver=DnsResolver(parse_dns_servers(s.dns_servers)),
+            resolver=self.resolver,
             helo_name=s.smtp_hostname,
             mx_port=s.mx_port,
             timeout_seconds=s.delivery_timeout_seconds,
@@ -238,7 +251,17 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
         secret_access_key=settings.s3_secret_access_key,
     )
     return_paths = ReturnPaths(access.server_secret(RETURN_PATH_SECRET_NAME), default_domain)
-    receive = ReceiveService(factory, blobs, default_domain, return_paths)
+    resolver = DnsResolver(parse_dns_servers(settings.dns_servers))
+    spam = spam_classifier(settings)
+    authenticator = InboundAuthenticator(
+        resolver,
+        authserv_id=settings.smtp_hostname,
+        trusted_sealers=frozenset(
+            name.strip().lower() for name in (settings.arc_trusted_sealers or "").split(",") if name.strip()
+        ),
+    )
+    screening = Screening(authenticator, spam, parse_networks(settings.smtp_trusted_relays))
+    receive = ReceiveService(factory, blobs, default_domain, return_paths, screening)
     selector = settings.dkim_selector
 
     def default_domain_key() -> DkimKey:
@@ -280,7 +303,8 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
         webhooks=WebhookService(factory, tokens, SocketResolver(), settings.allow_private_urls),
         inbox_events=InboxEventService(factory, tokens),
         dispatch=DispatchService(factory, policy),
-        health=Health(factory, blobs),
+        health=Health(factory, blobs, spam),
+        lists=ListService(factory, tokens, SystemClock()),
         send=send,
         outbound=OutboundService(
             factory,
@@ -297,4 +321,11 @@ def build(settings: Settings, *, migrate: bool = True) -> Runtime:
         dns=DnsService(factory, [SendingDomain(default_domain, mail_host(settings), selector, dkim_txt)]),
         drafts=DraftService(factory, tokens, blobs, send, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME))),
     )
-    return Runtime(settings, engine, services, bootstrap, factory, Hub(settings.websocket_queue_size), signer)
+    hub = Hub(settings.websocket_queue_size)
+    return Runtime(settings, engine, services, bootstrap, factory, hub, signer, resolver)
+
+
+def spam_classifier(settings: Settings) -> SpamClassifier:
+    if not settings.rspamd_url:
+        return NoSpamClassifier()
+    return RspamdClassifier(settings.rspamd_url, settings.rspamd_password, settings.rspamd_timeout_seconds)

@@ -16,6 +16,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP
 
 from postroom.services.mail.receive import ReceiveService
+from postroom.services.trust.relays import Network
 from postroom.smtp.handler import IngressHandler
 from postroom.smtp.replies import IDLE_TIMEOUT, LINE_TOO_LONG, SESSION_TOO_LONG, TOO_BIG
 
@@ -25,6 +26,7 @@ SPOOL_MEMORY_BYTES = 1024 * 1024  # a message above this is spooled to a tempora
 WRITE_CHUNK_BYTES = 64 * 1024
 READER_LIMIT_BYTES = 64 * 1024  # asyncio stream buffer; also how much of an overlong line is read at a time
 END_OF_DATA = b".\r\n"
+PROXY_HEADER_SECONDS = 5.0
 # aiosmtpd's own reply texts, given our enhanced status codes
 REWRITTEN_REPLIES = {"552 Error: message size exceeds fixed maximum message size": TOO_BIG}
 
@@ -42,6 +44,8 @@ class SmtpOptions:
     store_budget_bytes: int = 32 * 1024 * 1024
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    trusted_relays: tuple[Network, ...] = ()
+    proxy_protocol: bool = False  # every connection starts with a PROXY header from a trusted relay
 
 
 def _tls_context(options: SmtpOptions) -> ssl.SSLContext | None:
@@ -67,6 +71,7 @@ class IngressSMTP(SMTP):
             require_starttls=False,
             timeout=options.idle_timeout_seconds,
             ident="Postroom ESMTP",
+            proxy_protocol_timeout=PROXY_HEADER_SECONDS if options.proxy_protocol else None,
         )
         self._ingress = ingress
         self._max_line_bytes = options.max_line_bytes
@@ -129,7 +134,8 @@ class IngressSMTP(SMTP):
         envelope = self.envelope
         self._storing = True
         try:
-            status = await self._ingress.store(envelope, spool, size)
+            assert self.session is not None
+            status = await self._ingress.store(self.session, envelope, spool, size)
         finally:
             self._storing = False
         self.envelope = self._create_envelope()  # aiosmtpd's post-DATA state
@@ -176,7 +182,9 @@ class IngressSMTP(SMTP):
 
 
 async def start_smtp(receive: ReceiveService, options: SmtpOptions) -> asyncio.Server:
-    handler = IngressHandler(receive, options.max_recipients, options.store_budget_bytes)
+    handler = IngressHandler(
+        receive, options.max_recipients, options.store_budget_bytes, trusted_relays=options.trusted_relays
+    )
     tls = _tls_context(options)
     loop = asyncio.get_running_loop()
     return await loop.create_server(lambda: IngressSMTP(handler, options, tls), host=options.host, port=options.port)
