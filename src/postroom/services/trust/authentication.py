@@ -163,7 +163,7 @@ def _dmarc_clause(dmarc: DmarcResult, arc: ArcResult | None) -> object:
         notes.append(f"accepted: trusted ARC sealer {arc.vouched_by} saw DMARC pass")
     if dmarc.reason:
         notes.append(dmarc.reason)
-    return authres.DMARCAuthenticationResult(
+    return authres.dmarc.DMARCAuthenticationResult(
         result=dmarc.result,
         result_comment=_comment("; ".join(notes).replace(";", ",")),
         header_from=dmarc.from_domain or None,
