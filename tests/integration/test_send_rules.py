@@ -27,9 +27,9 @@ from postroom.storage.tables import (
     delivery_jobs,
     delivery_recipients,
     idempotency_keys,
+    list_entries,
     messages,
     outbox,
-    list_entries,
     thread_keys,
     threads,
 )
@@ -351,7 +351,7 @@ def test_bad_bodies_get_400_and_store_nothing(scene: Scene, case: Bad) -> None:
     assert scene.state() == before
 
 
-# --- delivery results → labels, events (spec §4.1), send-block entries --------------------------------------------------
+# --- delivery results → labels, events (spec §4.1), send-block entries ----------------------------------------------
 
 
 def outbox_events(scene: Scene, row_id: str) -> list[tuple[str, dict[str, Any]]]:
