@@ -28,9 +28,11 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 run: $(RUN_STAMP)
 	$(BIN)/postroom serve
 
-# Command-line tools the tests drive (swaks delivers mail over SMTP like an outside sender would).
+# Command-line tools the tests drive (swaks delivers mail over SMTP like an outside sender would; rspamd is the
+# spam engine the spam tests start on loopback with their own minimal configuration).
 test-tools:
-	@command -v swaks >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq swaks >/dev/null; }
+	@command -v swaks >/dev/null && command -v rspamd >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends swaks rspamd >/dev/null; }
 
 test: $(DEV_STAMP) $(NODE_STAMP) test-tools
 	$(BIN)/pytest -q
