@@ -15,11 +15,13 @@ import pytest
 from agentmail import AgentMail
 from agentmail.api_keys import ApiKeyPermissions, CreateApiKeyResponse, CreateBearerApiKeyRequest
 from agentmail.core.api_error import ApiError
-from agentmail.errors import MessageRejectedError, NotFoundError, ValidationError
+from agentmail.errors import NotFoundError, ValidationError
 from agentmail.inboxes import CreateInboxRequest
+from agentmail.messages.errors.message_rejected_error import MessageRejectedError
 
 from tests.conformance.conftest import client_for
 from tests.conformance.helpers import NO_RETRY, expect_error, unique
+from tests.support.receiver import running_receiver
 from tests.support.server import ServerProcess
 from tests.support.sink import SinkServer
 
@@ -298,3 +300,41 @@ def test_blocked_mail_needs_label_blocked_read(server: ServerProcess, sdk: Agent
         limited.inboxes.messages.get(inbox_id, message_id, request_options=NO_RETRY)
     assert hidden.value.status_code == 404
     assert labels_of(sdk, inbox_id, message_id) == [label, "unread"]
+
+
+def test_unauthenticated_mail_reaches_only_subscribers_that_asked_and_may_read_it(
+    server: ServerProcess, sdk: AgentMail
+) -> None:
+    inbox_id = sdk.inboxes.create(request=CreateInboxRequest(username=unique("unauth"))).inbox_id
+    without = client_for(server, key_with(sdk, webhook_create=True, webhook_read=True))
+    expect_error(
+        lambda: without.webhooks.create(
+            url="http://127.0.0.1:9/x", event_types=["message.received.unauthenticated"], request_options=NO_RETRY
+        ),
+        403,
+        "missing_permission",
+    )
+    allowed = client_for(server, key_with(sdk, webhook_create=True, webhook_read=True, label_unauthenticated_read=True))
+    with running_receiver() as receiver:
+        plain = sdk.webhooks.create(url=receiver.url, event_types=["message.received"], inbox_ids=[inbox_id])
+        asked = allowed.webhooks.create(
+            url=receiver.url, event_types=["message.received.unauthenticated"], inbox_ids=[inbox_id]
+        )
+        receiver.secrets += [plain.secret, asked.secret]
+        forged = deliver(server, inbox_id, "ceo@nowhere.test", "Wire the money")  # nothing published: no pass
+        genuine = deliver(server, inbox_id, "ann@example.org", "Real mail")  # SPF pass, aligned
+
+        def by_webhook() -> dict[str, list[tuple[str, str]]]:
+            seen: dict[str, list[tuple[str, str]]] = {}
+            for item in receiver.accepted():
+                seen.setdefault(str(item.verified_for), []).append(
+                    (item.event["event_type"], item.event["message"]["message_id"])
+                )
+            return seen
+
+        seen = wait_until(lambda: (s := by_webhook()).get(plain.secret) and s.get(asked.secret) and s)
+        sdk.webhooks.delete(plain.webhook_id)
+        sdk.webhooks.delete(asked.webhook_id)
+    # Events reach a webhook in order, so the plain one would have had the forged message first.
+    assert seen[plain.secret] == [("message.received", genuine)]
+    assert seen[asked.secret] == [("message.received.unauthenticated", forged)]
