@@ -240,3 +240,16 @@ def test_proxy_header_from_an_untrusted_peer_is_refused(database_url: str, tmp_p
         assert room.messages() == []
     finally:
         room.close()
+
+
+def test_malformed_signatures_and_identities_never_lose_mail(mailroom: Mailroom, dns: DnsTestServer) -> None:
+    raw = (
+        b"DKIM-Signature: v=1; this is not a signature\r\n"
+        b"ARC-Seal: i=1; a=rsa-sha256; garbage\r\n"
+        b"From: =?utf-8?q?=FF?= <odd@@broken>\r\nSubject: junk\r\n\r\nbody\r\n"
+    )
+    mailroom.deliver('"we ird"@spf.test', raw, helo="[192.0.2.1]")
+    stored = mailroom.only_message()
+    assert stored["labels"] == ["unauthenticated", "unread"]
+    assert "dkim=permerror" in results(stored)
+    assert "dmarc=permerror" in results(stored)

@@ -8,6 +8,7 @@ same From domain in its ARC-Authentication-Results.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
@@ -26,6 +27,7 @@ from postroom.services.trust.spf import SpfChecker
 
 AUTHENTICATION_RESULTS = "Authentication-Results"
 _AR_FEATURES = authres.FeatureContext(authres.dmarc, authres.arc)
+_SAFE_IDENTITY = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@\[\]:-]{1,320}")
 
 
 @dataclass(frozen=True)
@@ -135,20 +137,26 @@ def _comment(text: str) -> str | None:
     return " ".join(cleaned.split())[:200] or None
 
 
+def _identity(value: str) -> str | None:
+    """An SMTP identity safe to write as a property value (anything else is left out of the header)."""
+    return value if _SAFE_IDENTITY.fullmatch(value) else None
+
+
 def _spf_clause(result: SpfResult) -> object:
     clause = authres.SPFAuthenticationResult(result=result.result, result_comment=_comment(result.reason))
-    if result.identity == "helo":
-        clause.smtp_helo = result.subject
-    else:
-        clause.smtp_mailfrom = result.subject
+    identity = _identity(result.subject)
+    if identity is not None and result.identity == "helo":
+        clause.smtp_helo = identity
+    elif identity is not None:
+        clause.smtp_mailfrom = identity
     return clause
 
 
 def _dkim_clause(result: DkimResult) -> object:
     clause = authres.DKIMAuthenticationResult(
-        result=result.result, reason=_comment(result.reason), header_d=result.domain or None
+        result=result.result, reason=_comment(result.reason), header_d=_identity(result.domain)
     )
-    if result.selector:
+    if result.selector and _identity(result.selector):
         clause.header_s = result.selector
     return clause
 

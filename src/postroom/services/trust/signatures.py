@@ -48,7 +48,7 @@ class SignatureVerifier:
         """One result per DKIM-Signature header, topmost first."""
         try:
             verifier = dkim.DKIM(raw, logger=_QUIET)
-        except dkim.DKIMException as error:
+        except Exception as error:  # dkimpy's parser on arbitrary bytes: anything it cannot read is a permerror
             return [DkimResult("", "", "permerror", f"message could not be parsed: {error}")]
         signatures = [value for name, value in verifier.headers if name.lower() == b"dkim-signature"]
         results = []
@@ -71,7 +71,7 @@ class SignatureVerifier:
             if "body hash mismatch" in str(error):
                 return DkimResult(domain, selector, "fail", "body hash did not verify")
             return DkimResult(domain, selector, "permerror", str(error))
-        except dkim.DKIMException as error:
+        except Exception as error:  # a malformed signature dkimpy trips over is a permerror, never a lost message
             return DkimResult(domain, selector, "permerror", str(error))
         if key is None:
             return DkimResult(domain, selector, "permerror", "no key published for the selector")
@@ -84,7 +84,7 @@ class SignatureVerifier:
             status, instances, comment = chain.verify(dnsfunc=self._lookups)
         except TemporaryLookupError as error:
             return ArcResult("fail", reason=f"DNS did not answer: {error}"), []
-        except dkim.DKIMException as error:
+        except Exception as error:  # a malformed ARC set dkimpy trips over fails the chain
             return ArcResult("fail", reason=str(error)), []
         word = status.decode() if isinstance(status, bytes) else "fail"
         sealer = instances[0].get("as-domain") if instances else None

@@ -86,7 +86,7 @@ class SpfChecker:
         with _resolving_with(self._dns):
             try:
                 result, _code, explanation = spf.query(i=ip, s=sender, h=helo, querytime=QUERY_TIME_SECONDS).check()
-            except (ValueError, UnicodeError) as error:  # a malformed identity pyspf cannot even start on
+            except Exception as error:  # a malformed identity or record pyspf trips over: never a lost message
                 return "permerror", str(error)
         return str(result), str(explanation)
 
