@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import json
 import os
 import platform
 import subprocess
@@ -30,7 +31,6 @@ for entry in (ROOT, ROOT / "bench"):
     if str(entry) not in sys.path:
         sys.path.insert(0, str(entry))  # `tests.support.server` starts the real `postroom serve` process
 
-from tests.support.dns_server import DnsTestServer, dns_test_server  # noqa: E402
 from tests.support.server import KEY_LINE, ServerProcess, free_port  # noqa: E402
 
 from ingest_client import Outgoing, session  # noqa: E402
@@ -92,10 +92,26 @@ SENDER_DOMAIN = "example.org"
 SIGNING_KEY = generate_key(SENDER_DOMAIN, "bench")
 
 
-def _publish_sender(dns: DnsTestServer) -> None:
-    dns.publish(SENDER_DOMAIN, "TXT", "v=spf1 ip4:127.0.0.1 -all")
-    dns.publish(f"bench._domainkey.{SENDER_DOMAIN}", "TXT", public_txt(SIGNING_KEY))
-    dns.publish(f"_dmarc.{SENDER_DOMAIN}", "TXT", "v=DMARC1; p=reject")
+def _sender_records() -> list[tuple[str, str, str]]:
+    return [
+        (SENDER_DOMAIN, "TXT", "v=spf1 ip4:127.0.0.1 -all"),
+        (f"bench._domainkey.{SENDER_DOMAIN}", "TXT", public_txt(SIGNING_KEY)),
+        (f"_dmarc.{SENDER_DOMAIN}", "TXT", "v=DMARC1; p=reject"),
+    ]
+
+
+@contextlib.contextmanager
+def _dns_server(records: list[tuple[str, str, str]]) -> Iterator[str]:
+    """A loopback DNS server in its own process publishing ``records``; yields its address."""
+    command = [sys.executable, str(ROOT / "bench" / "ingest_dns.py"), json.dumps(records)]
+    process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().decode().strip()
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()
+        process.wait(timeout=10)
 
 
 def _signed(messages: list[Outgoing]) -> list[Outgoing]:
@@ -200,10 +216,8 @@ async def _throughput(config: Config, database_url: str | None) -> None:
     print(f"throughput: {SESSIONS} concurrent SMTP sessions, one recipient, one connection per session")
     for run, publish in (("sender publishes no records", False), ("SPF+DKIM+DMARC pass, signed", True)):
         print(f" authentication: {run}")
-        with dns_test_server() as dns, _bare_server() as (bare_port, bare_pid):
-            if publish:
-                _publish_sender(dns)
-            env = {"POSTROOM_DNS_SERVERS": dns.address}
+        with _dns_server(_sender_records() if publish else []) as dns, _bare_server() as (bare_port, bare_pid):
+            env = {"POSTROOM_DNS_SERVERS": dns}
             with _postroom(database_url, env) as (server, inbox_id):
                 assert server.process is not None
                 await _sizes(config, bare_port, bare_pid, server, inbox_id, signed=publish)

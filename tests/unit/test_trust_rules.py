@@ -9,11 +9,15 @@ import pytest
 from postroom.domain.authentication import DmarcResult, Verdict
 from postroom.domain.dmarc import InvalidRecord, aligned, applicable_policy, parse_record, sampled_policy
 from postroom.domain.lists import ListEntry, decide, match_keys, normalize_entry
-from postroom.errors import InvalidInput
+from postroom.domain.spam import SpamEnvelope, SpamVerdict
+from postroom.errors import InvalidInput, Refused
 from postroom.mime.received import received_from
 from postroom.services.mail.trace import prepend_headers
+from postroom.services.trust.authentication import Connection, InboundAuthenticator
 from postroom.services.trust.dmarc import organizational_domain
 from postroom.services.trust.relays import parse_networks
+from postroom.services.trust.screening import Screening
+from postroom.smtp.replies import reply_for
 
 NOW = datetime(2025, 1, 6, tzinfo=UTC)
 
@@ -155,3 +159,41 @@ def test_prepended_headers_keep_the_message_bytes_and_its_line_endings() -> None
     assert added.startswith(b"Authentication-Results: mx.test; spf=pass smtp.mailfrom=a@x.test;\r\n\tdkim=pass")
     assert added.endswith(b"X-Spam-Status: No, score=0.00\r\n")
     assert prepend_headers(b"From: a@x.test\n\nbody\n", [("A", "b")]) == b"A: b\nFrom: a@x.test\n\nbody\n"
+
+
+class NoRecords:
+    def lookup(self, name: str, rdtype: str) -> list[str]:
+        return []
+
+
+class FixedSpam:
+    failures = 0
+    description = "fixed"
+
+    def __init__(self, verdict: SpamVerdict | None) -> None:
+        self.verdict = verdict
+
+    def classify(self, raw: bytes, envelope: SpamEnvelope) -> SpamVerdict | None:
+        return self.verdict
+
+
+@pytest.mark.parametrize(
+    ("action", "reply"),
+    [("reject", "550 5.7.1 Message classified as spam"), ("soft reject", "451 4.7.1 Message looks suspicious")],
+)
+def test_rspamd_refusals_become_smtp_replies(action: str, reply: str) -> None:
+    screening = Screening(InboundAuthenticator(NoRecords(), "mx.test"), FixedSpam(SpamVerdict(action, 20.0, 15.0)))
+    with pytest.raises(Refused) as refused:
+        screening.from_smtp(b"From: a@x.test\r\n\r\nhi\r\n", "a@x.test", ["b@y.test"], Connection("127.0.0.1", None))
+    assert reply_for(refused.value).startswith(reply)
+
+
+def test_spam_actions_and_the_status_header() -> None:
+    assert SpamVerdict("add header", 7.5, 15.0).is_spam
+    assert SpamVerdict("rewrite subject", 9.0).is_spam
+    assert not SpamVerdict("greylist", 4.0).is_spam  # Postroom does not greylist: delivered as usual
+    assert SpamVerdict("add header", 7.5, 15.0).status_header() == "Yes, score=7.50 required=15.00 action=add header"
+    screening = Screening(InboundAuthenticator(NoRecords(), "mx.test"), FixedSpam(None))
+    screened = screening.from_smtp(b"From: a@x.test\r\n\r\nhi\r\n", None, ["b@y.test"], Connection("::1", "h"))
+    assert [name for name, _ in screened.trace] == ["Authentication-Results"]  # unclassified: no spam header
+    assert not screened.verdict.authenticated
