@@ -35,10 +35,12 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 run: $(RUN_STAMP)
 	$(BIN)/postroom serve
 
-# Command-line tools the tests drive (swaks delivers mail over SMTP like an outside sender would; the console
-# tests drive Debian's chromium through Playwright, never a browser build Playwright would download).
+# Command-line tools the tests drive: swaks delivers mail over SMTP like an outside sender would; rspamd is the
+# spam engine the spam tests start on loopback with their own minimal configuration; the console tests drive
+# Debian's chromium through Playwright, never a browser build Playwright would download.
 test-tools:
-	@command -v swaks >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq swaks >/dev/null; }
+	@command -v swaks >/dev/null && command -v rspamd >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends swaks rspamd >/dev/null; }
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test: $(DEV_STAMP) $(TOOLKIT_STAMP) $(NODE_STAMP) test-tools

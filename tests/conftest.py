@@ -16,6 +16,7 @@ from postroom.storage.migrate import upgrade
 from postroom.storage.tables import metadata
 from tests.support.clock import TestClock
 from tests.support.databases import postgres_database
+from tests.support.sender_dns import sender_dns
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -58,6 +59,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "rate_limit_per_second": 100000.0,
         "rate_limit_burst": 100000,
         "access_log": False,
+        "dns_servers": sender_dns().address,  # never the system's resolver: no lookup leaves the machine
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -40,6 +40,30 @@ class Settings(BaseSettings):
     )
     smtp_tls_cert: Path | None = Field(None, description="PEM certificate for STARTTLS (with smtp_tls_key).")
     smtp_tls_key: Path | None = Field(None, description="PEM private key for STARTTLS.")
+    smtp_trusted_relays: str | None = Field(
+        None,
+        description="Front relays (IPs or networks, comma-separated) whose mail is judged by the client named in "
+        "the topmost Received header they added, and whose PROXY headers are believed.",
+    )
+    smtp_proxy_protocol: bool = Field(
+        False,
+        description="Every SMTP connection starts with a PROXY protocol header (v1 or v2) from a trusted relay; "
+        "the client address it names is the connecting IP.",
+    )
+    rspamd_url: str | None = Field(
+        None,
+        description="rspamd's HTTP address (e.g. http://127.0.0.1:11333) for spam classification. Unset: no mail "
+        "is classified as spam.",
+    )
+    rspamd_password: str | None = Field(None, description="Password rspamd asks for (sent as its Password header).")
+    rspamd_timeout_seconds: float = Field(
+        5.0, description="A message rspamd has not classified within this long is stored unclassified."
+    )
+    arc_trusted_sealers: str | None = Field(
+        None,
+        description="Forwarders (domains, comma-separated) whose valid ARC seal recording a DMARC pass stands in "
+        "for a DMARC pass that forwarding broke (mailing lists, forwarding services).",
+    )
     blob_url: str | None = Field(
         None, description="Where blobs live: unset = files under data_dir/blobs, file:///path, or s3://bucket/prefix."
     )

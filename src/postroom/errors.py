@@ -4,12 +4,16 @@ PostroomError
  ├─ InvalidInput        400 validation_error (carries field errors)
  ├─ Unauthorized        401 missing_authorization | invalid_token_type | unknown_api_key | unauthorized
  ├─ Forbidden           403 missing_permission | permission_escalation | unrestricted_key_required | forbidden
+ │   └─ Refused         inbound mail refused at the end of DATA (SMTP 550 5.7.1, or 451 4.7.1 when temporary)
  ├─ NotFound            404 not_found
  ├─ Conflict            409 already_exists | cannot_delete | conflict
  ├─ TooLarge            413 payload_too_large
  ├─ Unprocessable       422 unprocessable
  ├─ RateLimited         429 rate_limit_exceeded (carries retry_after seconds)
  └─ ServiceUnavailable  503 service_unavailable
+
+TemporaryLookupError stands apart: DNS did not answer. Adapters raise it and services and workers decide what a
+lookup that may work later means for them (a delivery retried, a verdict of temperror).
 """
 
 from __future__ import annotations
@@ -63,6 +67,15 @@ class Forbidden(PostroomError):
     default_message = "Forbidden"
 
 
+class Refused(Forbidden):
+    code = "message_refused"
+    default_message = "Message refused"
+
+    def __init__(self, message: str, *, temporary: bool = False) -> None:
+        self.temporary = temporary
+        super().__init__(message, code=self.code)
+
+
 class NotFound(PostroomError):
     code = "not_found"
     default_message = "Not found"
@@ -95,3 +108,7 @@ class RateLimited(PostroomError):
 class ServiceUnavailable(PostroomError):
     code = "service_unavailable"
     default_message = "Service unavailable"
+
+
+class TemporaryLookupError(Exception):
+    """DNS did not answer (timeout, SERVFAIL); asking again later may work."""

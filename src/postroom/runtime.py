@@ -54,11 +54,16 @@ from postroom.services.mail.inbox_events import InboxEventService
 from postroom.services.mail.mailbox import MailService
 from postroom.services.mail.receive import ReceiveService
 from postroom.services.mail.search import SearchService
-from postroom.services.ports import BlobStore, Clock
+from postroom.services.ports import BlobStore, Clock, SpamClassifier
 from postroom.services.sending.dns import DnsService, SendingDomain
 from postroom.services.sending.outbound import OutboundService
 from postroom.services.sending.send import OutboundSettings, SendService
+from postroom.services.trust.authentication import InboundAuthenticator
+from postroom.services.trust.lists import ListService
+from postroom.services.trust.relays import parse_networks
+from postroom.services.trust.screening import Screening
 from postroom.smtp.server import SmtpOptions, start_smtp
+from postroom.spam.rspamd import NoSpamClassifier, RspamdClassifier
 from postroom.storage.blobs.factory import blob_store_from_url
 from postroom.storage.engine import create_database_engine
 from postroom.storage.migrate import upgrade
@@ -107,12 +112,16 @@ class WorkerWakeups:
 class Health:
     factory: SqlUnitOfWorkFactory
     blobs: BlobStore
+    spam: SpamClassifier
 
     def database_ready(self) -> bool:
         return self.factory.database_ready()
 
     def blobs_ready(self) -> bool:
         return self.blobs.ready()
+
+    def spam_filter(self) -> dict[str, object]:
+        return {"spam_filter": self.spam.description, "spam_filter_failures": self.spam.failures}
 
 
 @dataclass(frozen=True)
@@ -126,6 +135,7 @@ class Runtime:
     signer: DkimSigner
     clock: Clock
     wakeups: WorkerWakeups
+    resolver: DnsResolver
 
     def api(self) -> FastAPI:
         app = create_app(
@@ -157,6 +167,8 @@ class Runtime:
             store_budget_bytes=s.smtp_delivery_budget_bytes,
             tls_cert=s.smtp_tls_cert,
             tls_key=s.smtp_tls_key,
+            trusted_relays=parse_networks(s.smtp_trusted_relays),
+            proxy_protocol=s.smtp_proxy_protocol,
         )
 
     def delivery_worker(self) -> DeliveryWorker:
@@ -164,7 +176,7 @@ class Runtime:
         routes = Routes(
             overrides=parse_mx_overrides(s.mx_overrides),
             relay=parse_relay_url(s.relay_url),
-            resolver=DnsResolver(parse_dns_servers(s.dns_servers)),
+            resolver=self.resolver,
             helo_name=s.smtp_hostname,
             mx_port=s.mx_port,
             timeout_seconds=s.delivery_timeout_seconds,
@@ -292,7 +304,17 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         secret_access_key=settings.s3_secret_access_key,
     )
     return_paths = ReturnPaths(access.server_secret(RETURN_PATH_SECRET_NAME), default_domain)
-    receive = ReceiveService(factory, blobs, default_domain, return_paths, clock, wakeups)
+    resolver = DnsResolver(parse_dns_servers(settings.dns_servers))
+    spam = spam_classifier(settings)
+    authenticator = InboundAuthenticator(
+        resolver,
+        authserv_id=settings.smtp_hostname,
+        trusted_sealers=frozenset(
+            name.strip().lower() for name in (settings.arc_trusted_sealers or "").split(",") if name.strip()
+        ),
+    )
+    screening = Screening(authenticator, spam, parse_networks(settings.smtp_trusted_relays))
+    receive = ReceiveService(factory, blobs, default_domain, return_paths, screening, clock, wakeups)
     selector = settings.dkim_selector
 
     def default_domain_key() -> DkimKey:
@@ -336,7 +358,8 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         webhooks=WebhookService(factory, tokens, SocketResolver(), settings.allow_private_urls, clock),
         inbox_events=InboxEventService(factory, tokens),
         dispatch=DispatchService(factory, policy, clock),
-        health=Health(factory, blobs),
+        health=Health(factory, blobs, spam),
+        lists=ListService(factory, tokens, clock),
         send=send,
         outbound=OutboundService(
             factory,
@@ -358,4 +381,10 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         ),
     )
     hub = Hub(settings.websocket_queue_size)
-    return Runtime(settings, engine, services, bootstrap, factory, hub, signer, clock, wakeups)
+    return Runtime(settings, engine, services, bootstrap, factory, hub, signer, clock, wakeups, resolver)
+
+
+def spam_classifier(settings: Settings) -> SpamClassifier:
+    if not settings.rspamd_url:
+        return NoSpamClassifier()
+    return RspamdClassifier(settings.rspamd_url, settings.rspamd_password, settings.rspamd_timeout_seconds)

@@ -9,6 +9,9 @@ import base64
 import smtplib
 import uuid
 from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import getaddresses
 from functools import partial
 from urllib.parse import quote
 
@@ -21,6 +24,7 @@ from agentmail.threads import ThreadItem
 
 from tests.conformance.helpers import NO_RETRY, expect_async_error, expect_error, unique, walk
 from tests.support.server import ServerProcess
+from tests.support.trust import split_verdict
 
 SYSTEM_LABELS = [
     "received",
@@ -69,7 +73,10 @@ def compose(
     return message_id, raw
 
 
-def send_raw(server: ServerProcess, raw: bytes, to: list[str], envelope_from: str = "ann@example.org") -> None:
+def send_raw(server: ServerProcess, raw: bytes, to: list[str], envelope_from: str | None = None) -> None:
+    """Deliver over SMTP; the envelope sender is the From address, as a sender's own server would set it."""
+    if envelope_from is None:
+        [(_, envelope_from)] = getaddresses([str(BytesHeaderParser(policy=compat32).parsebytes(raw)["From"])])
     with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=10) as smtp:
         refused = smtp.sendmail(envelope_from, to, raw)
     assert refused == {}
@@ -171,7 +178,8 @@ def test_get_message_fields_downloads_and_list_item(server: ServerProcess, sdk: 
     assert message.references == ["<root@example.org>", "<parent@example.org>"]
     headers = {name.lower(): value for name, value in (message.headers or {}).items()}
     assert headers.get("x-conformance") == "yes"
-    assert message.size == len(raw)
+    assert headers["authentication-results"].startswith("localhost;")  # the verdict Postroom wrote on top
+    assert "spf=pass" in headers["authentication-results"]
     assert message.timestamp.tzinfo is not None
     assert abs((datetime.now(UTC) - message.timestamp).total_seconds()) < 120
     [attachment] = message.attachments or []
@@ -209,9 +217,10 @@ def test_get_message_fields_downloads_and_list_item(server: ServerProcess, sdk: 
 
     raw_link = sdk.inboxes.messages.get_raw(inbox_id, message_id)
     assert raw_link.message_id == message_id
-    assert raw_link.size == len(raw)
     assert raw_link.expires_at > datetime.now(UTC)
-    assert httpx.get(raw_link.download_url, timeout=10).content == raw
+    stored = httpx.get(raw_link.download_url, timeout=10).content
+    assert raw_link.size == message.size == len(stored)  # what is stored: the verdict, then the sender's bytes
+    assert split_verdict(stored)[1] == raw
 
 
 def test_unknown_ids_are_404(sdk: AgentMail) -> None:
@@ -635,7 +644,7 @@ async def test_async_client_reads_mail(server: ServerProcess, sdk: AgentMail, as
     assert message.subject == "Quarterly report"
     assert message.cc == ["Carl <carl@example.org>"]
     raw_link = await async_sdk.inboxes.messages.get_raw(inbox_id, message_id)
-    assert httpx.get(raw_link.download_url, timeout=10).content == raw
+    assert split_verdict(httpx.get(raw_link.download_url, timeout=10).content)[1] == raw
     attachment_id = (message.attachments or [])[0].attachment_id
     link = await async_sdk.threads.get_attachment(message.thread_id, attachment_id)
     assert httpx.get(link.download_url, timeout=10).content == PNG

@@ -65,6 +65,12 @@ def test_sends_reach_webhooks_as_signed_lifecycle_events(sdk: AgentMail, sink: S
         wanted = {"message.sent", "message.delivered", "message.bounced"}
         found = wait_for_types(receiver, sender, wanted, delivered=[good, local])
         received = wait_for_types(receiver, local, {"message.received"})["message.received"]
+        # The local and the remote recipient are delivered by separate jobs: each has its own delivered event.
+        end = time.monotonic() + DEADLINE
+        while len([r for e in found["message.delivered"] for r in e["delivery"]["recipients"]]) < 2:
+            assert time.monotonic() < end, found["message.delivered"]
+            time.sleep(0.05)
+            found = events_of(receiver.accepted(), sender)
         sdk.webhooks.delete(webhook.webhook_id)
 
     assert all(item.verified_for == webhook.secret for item in receiver.accepted())

@@ -1,6 +1,9 @@
 """Every tests/corpus/*.eml delivered over real SMTP (smtplib, and a few via swaks) into `postroom serve`.
 
-Each is accepted, listed and fetched through the official SDK, and its raw download is byte-identical to the file.
+Each is accepted, listed and fetched through the official SDK, and its raw download is the file byte for byte
+below the Authentication-Results header Postroom adds. These files claim many sender domains that publish nothing
+in the tests' DNS, and arrive from 127.0.0.1 with the envelope sender at example.org: each is stored as
+``unauthenticated``, as it would be in production, except those whose From is in example.org (SPF passes, aligned).
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import traceback
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import getaddresses
 from pathlib import Path
 
 import httpx
@@ -22,6 +28,7 @@ from agentmail.inboxes import CreateInboxRequest
 
 from tests.support.databases import postgres_database
 from tests.support.server import ServerProcess
+from tests.support.trust import split_verdict
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 FILES = sorted(CORPUS.glob("*.eml"))
@@ -63,24 +70,36 @@ def test_corpus_files_are_valid_smtp_data() -> None:
         assert max(len(line) for line in raw.split(b"\r\n")) <= 998, path.name
 
 
+def expected_label(raw: bytes) -> str:
+    """``received`` when the From domain aligns with the envelope sender's example.org (SPF passes for it)."""
+    [(_, address)] = getaddresses([str(BytesHeaderParser(policy=compat32).parsebytes(raw)["From"])])
+    domain = address.rpartition("@")[2].lower()
+    return "received" if domain == "example.org" or domain.endswith(".example.org") else "unauthenticated"
+
+
 def check_stored(sdk: AgentMail, inbox_id: str, raw: bytes) -> None:
-    listed = sdk.inboxes.messages.list(inbox_id)
+    label = expected_label(raw)
+    visible = sdk.inboxes.messages.list(inbox_id).count
+    assert visible == (1 if label == "received" else 0)  # unauthenticated mail is hidden unless asked for
+    listed = sdk.inboxes.messages.list(inbox_id, include_unauthenticated=True)
     assert listed.count == 1
     item = listed.messages[0]
-    assert item.labels == ["received", "unread"]
+    assert item.labels == [label, "unread"]
     message = sdk.inboxes.messages.get(inbox_id, item.message_id)
     assert message.message_id == item.message_id
     assert message.thread_id == item.thread_id
-    assert message.size == len(raw)
+    assert (message.headers or {})["Authentication-Results"].startswith("localhost;")
     for attachment in message.attachments or []:
         link = sdk.inboxes.messages.get_attachment(inbox_id, message.message_id, attachment.attachment_id)
         body = httpx.get(link.download_url, timeout=10)
         assert body.status_code == 200
         assert len(body.content) == attachment.size
     raw_link = sdk.inboxes.messages.get_raw(inbox_id, message.message_id)
-    assert raw_link.size == len(raw)
     downloaded = httpx.get(raw_link.download_url, timeout=10).content
-    assert downloaded == raw, "raw download differs from the delivered file"
+    assert raw_link.size == message.size == len(downloaded)
+    added, sent = split_verdict(downloaded)
+    assert added.startswith(b"Authentication-Results: localhost;")
+    assert sent == raw, "raw download differs from the delivered file below the verdict"
     thread = sdk.inboxes.threads.get(inbox_id, message.thread_id)
     assert [m.message_id for m in thread.messages] == [message.message_id]
 

@@ -16,6 +16,7 @@ from agentmail.messages import MessageItem
 
 from tests.support.databases import postgres_database
 from tests.support.server import ServerProcess
+from tests.support.trust import split_verdict
 
 COUNT = 30
 
@@ -84,10 +85,13 @@ def test_acknowledged_mail_survives_kill_9(tmp_path: Path, database_url: str | N
             message = sdk.inboxes.messages.get(inbox_id, message_id)
             assert f"Message number {sent.index(message_id)}." in (message.text or "")
             raw_link = sdk.inboxes.messages.get_raw(inbox_id, message_id)
-            assert httpx.get(raw_link.download_url, timeout=10).content.startswith(b"From: ann@example.org\r\n")
+            stored = httpx.get(raw_link.download_url, timeout=10).content
+            assert split_verdict(stored)[1].startswith(b"From: ann@example.org\r\n")
         # The restarted server still accepts mail on its SMTP port.
         with smtplib.SMTP("127.0.0.1", second.smtp_port, timeout=10) as smtp:
-            smtp.sendmail("ann@example.org", [inbox_id], b"Subject: after restart\r\n\r\nhi\r\n")
+            smtp.sendmail(
+                "ann@example.org", [inbox_id], b"From: ann@example.org\r\nSubject: after restart\r\n\r\nhi\r\n"
+            )
         assert len(every_message(sdk, inbox_id)) == COUNT + 1
     finally:
         second.stop()

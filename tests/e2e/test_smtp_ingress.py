@@ -16,6 +16,7 @@ from agentmail.environment import AgentMailEnvironment
 from agentmail.inboxes import CreateInboxRequest
 
 from tests.support.server import ServerProcess, running_server
+from tests.support.trust import split_verdict
 
 DOMAIN = "postroom.localhost"
 
@@ -100,7 +101,10 @@ def test_raw_download_is_byte_identical_and_replies_join_the_thread(server: Serv
     assert thread.messages[1].extracted_text.strip() == "Looks good."
 
     link = sdk.inboxes.messages.get_raw(inbox_id, first_id)
-    assert httpx.get(link.download_url).content == raw
+    added, sent = split_verdict(httpx.get(link.download_url).content)
+    assert added.startswith(b"Authentication-Results: localhost;")
+    assert b"spf=pass" in added
+    assert sent == raw  # the sender's bytes, byte for byte, below the verdict
 
 
 def test_rcpt_refuses_unknown_paused_and_foreign_addresses(server: ServerProcess, sdk: AgentMail) -> None:
@@ -115,14 +119,14 @@ def test_rcpt_refuses_unknown_paused_and_foreign_addresses(server: ServerProcess
         assert smtp.rcpt("someone@example.com")[0] == 550  # never an open relay
         assert smtp.rcpt(paused)[0] == 550
         assert smtp.rcpt(inbox_id.replace("@", "+tag@").upper())[0] == 250
-        assert smtp.data(b"Subject: tagged\r\n\r\nhello\r\n")[0] == 250
+        assert smtp.data(b"From: ann@example.org\r\nSubject: tagged\r\n\r\nhello\r\n")[0] == 250
     assert sdk.inboxes.messages.list(inbox_id).count == 1
     assert sdk.inboxes.messages.list(paused).count == 0
 
 
 def test_one_transaction_for_several_inboxes_stores_one_copy_each(server: ServerProcess, sdk: AgentMail) -> None:
     first, second = new_inbox(sdk), new_inbox(sdk)
-    send(server, b"Subject: both\r\n\r\nhi\r\n", [first, second, first.upper()])
+    send(server, b"From: ann@example.org\r\nSubject: both\r\n\r\nhi\r\n", [first, second, first.upper()])
     assert sdk.inboxes.messages.list(first).count == 1
     assert sdk.inboxes.messages.list(second).count == 1
 

@@ -49,7 +49,9 @@ def test_starttls_upgrade_then_delivery(server: ServerProcess, certificate: tupl
         assert code == 220
         assert isinstance(smtp.sock, ssl.SSLSocket)
         smtp.ehlo("client.example.org")
-        smtp.sendmail("ann@example.org", [inbox_id], b"Subject: over TLS\r\n\r\nencrypted hello\r\n")
+        smtp.sendmail(
+            "ann@example.org", [inbox_id], b"From: ann@example.org\r\nSubject: over TLS\r\n\r\nencrypted hello\r\n"
+        )
     assert [m.subject for m in sdk.inboxes.messages.list(inbox_id).messages] == ["over TLS"]
 
 
@@ -57,5 +59,5 @@ def test_plain_delivery_still_works_without_starttls(server: ServerProcess) -> N
     sdk = AgentMail(api_key=server.api_key, environment=AgentMailEnvironment(http=server.base_url, websockets=""))
     inbox_id = sdk.inboxes.create(request=CreateInboxRequest(username=f"plain-{uuid.uuid4().hex[:8]}")).inbox_id
     with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=10) as smtp:
-        smtp.sendmail("ann@example.org", [inbox_id], b"Subject: plain\r\n\r\nhello\r\n")
+        smtp.sendmail("ann@example.org", [inbox_id], b"From: ann@example.org\r\nSubject: plain\r\n\r\nhello\r\n")
     assert sdk.inboxes.messages.list(inbox_id).count == 1

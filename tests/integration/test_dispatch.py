@@ -13,9 +13,12 @@ from postroom.domain.webhooks import DeliveryStatus
 from postroom.runtime import Runtime, build
 from postroom.services.access.inboxes import NewInbox
 from postroom.services.events.webhooks import NewWebhook, WebhookChange, WebhookRoute
-from postroom.services.mail.receive import InboundMessage
+from postroom.services.mail.receive import FromInbox, InboundMessage
 from postroom.services.paging import ListParams
 from tests.conftest import make_settings
+
+# Stored as if another inbox of this server sent it: these tests are about filing, not about trust.
+LOCAL = FromInbox("colleague@postroom.localhost")
 
 URL = "http://127.0.0.1:9/hook"
 
@@ -43,7 +46,7 @@ def receive(runtime: Runtime, inbox_id: str, n: int) -> None:
     raw = (
         f"From: a@example.com\r\nTo: {inbox_id}\r\nSubject: s{n}\r\nMessage-ID: <d{n}@example.com>\r\n\r\nbody {n}\r\n"
     )
-    runtime.services.receive.store(InboundMessage(raw=raw.encode(), mail_from="a@example.com", inbox_ids=[inbox_id]))
+    runtime.services.receive.store(InboundMessage(raw.encode(), "a@example.com", [inbox_id], origin=LOCAL))
 
 
 def dispatch_all(runtime: Runtime) -> None:

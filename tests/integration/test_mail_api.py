@@ -8,7 +8,10 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from postroom.runtime import Runtime
-from postroom.services.mail.receive import InboundMessage
+from postroom.services.mail.receive import FromInbox, InboundMessage
+
+# Stored as if another inbox of this server sent it: these tests are about filing, not about trust.
+LOCAL = FromInbox("colleague@postroom.localhost")
 
 
 def new_inbox(client: TestClient) -> str:
@@ -32,7 +35,7 @@ def deliver(runtime: Runtime, inbox_id: str, subject: str, *, reply_to: str | No
     else:
         body = "\r\nHello.\r\n"
     stored = runtime.services.receive.store(
-        InboundMessage(raw=(headers + body).encode(), mail_from="ann@example.org", inbox_ids=[inbox_id])
+        InboundMessage((headers + body).encode(), "ann@example.org", [inbox_id], origin=LOCAL)
     )
     assert len(stored) == 1
     return message_id
@@ -110,6 +113,6 @@ def test_deletes_remove_blobs_and_downloads(client: TestClient, runtime: Runtime
 def test_duplicate_message_ids_are_stored_once(client: TestClient, runtime: Runtime) -> None:
     inbox_id = new_inbox(client)
     raw = f"From: a@example.org\r\nTo: {inbox_id}\r\nMessage-ID: <same@x>\r\nSubject: s\r\n\r\nx\r\n".encode()
-    assert len(runtime.services.receive.store(InboundMessage(raw, None, [inbox_id]))) == 1
-    assert runtime.services.receive.store(InboundMessage(raw, None, [inbox_id])) == []
+    assert len(runtime.services.receive.store(InboundMessage(raw, None, [inbox_id], origin=LOCAL))) == 1
+    assert runtime.services.receive.store(InboundMessage(raw, None, [inbox_id], origin=LOCAL)) == []
     assert client.get(f"/v0/inboxes/{inbox_id}/messages").json()["count"] == 1

@@ -12,10 +12,13 @@ from sqlalchemy import event
 
 from postroom.domain.labels import LabelChange
 from postroom.runtime import Runtime
-from postroom.services.mail.receive import InboundMessage
+from postroom.services.mail.receive import FromInbox, InboundMessage
 from postroom.storage.engine import create_database_engine
 from postroom.storage.uow import SqlUnitOfWorkFactory
 from tests.integration.test_mail_api import deliver, new_inbox
+
+# Stored as if another inbox of this server sent it: these tests are about filing, not about trust.
+LOCAL = FromInbox("colleague@postroom.localhost")
 
 
 def restricted(client: TestClient, inbox_id: str) -> dict[str, str]:
@@ -80,8 +83,8 @@ def test_concurrent_label_changes_all_land(client: TestClient, runtime: Runtime,
 def test_a_retried_message_without_message_id_is_stored_once(client: TestClient, runtime: Runtime) -> None:
     inbox_id = new_inbox(client)
     raw = f"From: a@example.org\r\nTo: {inbox_id}\r\nSubject: no id\r\n\r\n{uuid.uuid4()}\r\n".encode()
-    assert len(runtime.services.receive.store(InboundMessage(raw, None, [inbox_id]))) == 1
-    assert runtime.services.receive.store(InboundMessage(raw, None, [inbox_id])) == []
+    assert len(runtime.services.receive.store(InboundMessage(raw, None, [inbox_id], origin=LOCAL))) == 1
+    assert runtime.services.receive.store(InboundMessage(raw, None, [inbox_id], origin=LOCAL)) == []
     assert client.get(f"/v0/inboxes/{inbox_id}/messages").json()["count"] == 1
 
 

@@ -11,8 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert, select, update
 
 from postroom.runtime import Runtime
-from postroom.services.mail.receive import InboundMessage
+from postroom.services.mail.receive import FromInbox, InboundMessage
 from postroom.storage.tables import message_labels, messages
+
+# Stored as if another inbox of this server sent it: these tests are about filing, not about trust.
+LOCAL = FromInbox("colleague@postroom.localhost")
 
 _serial = count(1)
 
@@ -59,7 +62,9 @@ class Mail:
 
     def store(self, inbox_id: str, subject: str, body: str, **options: object) -> str:
         message_id, raw = make_raw(subject, body, to=inbox_id, **options)  # type: ignore[arg-type]
-        stored = self.runtime.services.receive.store(InboundMessage(raw=raw, mail_from=None, inbox_ids=[inbox_id]))
+        stored = self.runtime.services.receive.store(
+            InboundMessage(raw=raw, mail_from=None, inbox_ids=[inbox_id], origin=LOCAL)
+        )
         assert len(stored) == 1
         return message_id
 

@@ -27,9 +27,9 @@ from postroom.storage.tables import (
     delivery_jobs,
     delivery_recipients,
     idempotency_keys,
+    list_entries,
     messages,
     outbox,
-    suppressions,
     thread_keys,
     threads,
 )
@@ -351,7 +351,7 @@ def test_bad_bodies_get_400_and_store_nothing(scene: Scene, case: Bad) -> None:
     assert scene.state() == before
 
 
-# --- delivery results → labels, events (spec §4.1), suppressions ----------------------------------------------------
+# --- delivery results → labels, events (spec §4.1), send-block entries ----------------------------------------------
 
 
 def outbox_events(scene: Scene, row_id: str) -> list[tuple[str, dict[str, Any]]]:
@@ -407,9 +407,13 @@ def test_delivery_results_become_labels_events_and_suppressions(scene: Scene) ->
     ) in events
     assert len(events) == 2  # a delay is a label, not an event
     with scene.runtime.engine.connect() as connection:
-        suppressed: list[str] = list(connection.execute(select(suppressions.c.address)).scalars())
+        suppressed = connection.execute(select(list_entries)).mappings().all()
         retry = connection.execute(select(delivery_jobs).where(delivery_jobs.c.row_id == row_id)).mappings().one()
-    assert suppressed == [gone]
+    # The hard bounce is the organization's read-only send-block entry.
+    assert [(e["entry"], e["direction"], e["list_type"], e["read_only"]) for e in suppressed] == [
+        (gone, "send", "block", True)
+    ]
+    assert suppressed[0]["scope_id"] == suppressed[0]["organization_id"]
     assert retry["recipients"] == [later]
     assert retry["lease"] is None
     assert retry["last_error"] == "4.3.0 try later"

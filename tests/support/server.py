@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from tests.support.databases import postgres_database
+from tests.support.sender_dns import sender_dns
 
 KEY_LINE = re.compile(r"POSTROOM_API_KEY=(pr_[A-Za-z0-9]+)")
 
@@ -55,6 +56,7 @@ class ServerProcess:
             POSTROOM_SMTP_PORT=str(self.smtp_port),
             POSTROOM_RATE_LIMIT_PER_SECOND="100000",
             POSTROOM_RATE_LIMIT_BURST="100000",
+            POSTROOM_DNS_SERVERS=sender_dns().address,  # never the system's resolver: no lookup leaves the machine
         )
         if self.database_url:
             env["POSTROOM_DATABASE_URL"] = self.database_url

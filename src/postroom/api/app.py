@@ -15,6 +15,7 @@ from postroom.api.routes import (
     identity,
     inbox_events,
     inboxes,
+    lists,
     messages,
     pods,
     send,
@@ -47,7 +48,7 @@ def create_app(
     app.state.websocket_key_recheck_seconds = websocket_key_recheck_seconds
     app.state.rate_limiter = RateLimiter(rate_limit_per_second, rate_limit_burst)
     errors.install(app)
-    routes = (health, identity, inboxes, pods, api_keys, threads, send, messages, domains, drafts, webhooks)
+    routes = (health, identity, inboxes, pods, api_keys, threads, send, messages, domains, drafts, webhooks, lists)
     for module in (*routes, inbox_events, downloads):
         app.include_router(module.router)
     app.include_router(websocket.router)

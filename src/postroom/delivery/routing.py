@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from postroom.dns.resolver import TemporaryLookupError
+from postroom.errors import TemporaryLookupError
 
 NULL_MX_HOST = "."
 RELAY_SCHEMES = {"smtp": 587, "smtps": 465, "smtp+insecure": 25}

@@ -46,6 +46,9 @@ class Message:
     created_at: datetime
     updated_at: datetime
     attachments: list[Attachment] = field(default_factory=list)
+    authentication_results: str | None = None  # inbound only: the verdict header Postroom wrote (RFC 8601)
+    spam_action: str | None = None  # inbound only: the spam engine's action, when it classified the message
+    spam_score: float | None = None
 
 
 @dataclass

@@ -19,6 +19,7 @@ from postroom.services.ports import HealthProbe
 from postroom.services.sending.dns import DnsService
 from postroom.services.sending.outbound import OutboundService
 from postroom.services.sending.send import SendService
+from postroom.services.trust.lists import ListService
 
 
 @dataclass(frozen=True)
@@ -38,3 +39,4 @@ class Services:
     outbound: OutboundService
     dns: DnsService
     drafts: DraftService
+    lists: ListService

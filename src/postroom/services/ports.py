@@ -12,10 +12,12 @@ from postroom.domain.draft import Draft
 from postroom.domain.events import InboxEvent, OutboxEvent
 from postroom.domain.inbox import Inbox
 from postroom.domain.listing import InboxScope, KeyScope, MailFilter, SearchHit
+from postroom.domain.lists import Direction, ListEntry, ListType
 from postroom.domain.message import Message, Thread
 from postroom.domain.outbound import IdempotencyRecord, OutboundJob, RecipientState
 from postroom.domain.pagination import PageRequest
 from postroom.domain.search import MailSearch, MessageHit, ThreadHit
+from postroom.domain.spam import SpamEnvelope, SpamVerdict
 from postroom.domain.subscriptions import Subscription
 from postroom.domain.webhooks import Webhook, WebhookDelivery
 
@@ -199,9 +201,22 @@ class IdempotencyRepository(Protocol):
     def forget_before(self, organization_id: str, key: str, cutoff: datetime) -> None: ...
 
 
-class SuppressionRepository(Protocol):
-    def suppressed(self, organization_id: str, addresses: list[str]) -> list[str]: ...
-    def add(self, organization_id: str, address: str, reason: str, now: datetime) -> None: ...
+class ListEntryRepository(Protocol):
+    """Allow/block list entries; ``scope_id`` is the inbox id, pod id or organization id they belong to."""
+
+    def get(self, scope_id: str, direction: Direction, list_type: ListType, entry: str) -> ListEntry | None: ...
+    def add(self, entry: ListEntry) -> None:
+        """Raises Conflict when the list holds the entry already."""
+
+    def add_if_absent(self, entry: ListEntry) -> None: ...
+    def delete(self, scope_id: str, direction: Direction, list_type: ListType, entry: str) -> None: ...
+    def list_page(self, scope_id: str, direction: Direction, list_type: ListType, page: PageRequest) -> list[ListEntry]:
+        """Entries by ``entry`` ascending; the page position is the last entry seen."""
+
+    def matching(self, scope_ids: list[str], direction: Direction, keys: list[str]) -> list[ListEntry]:
+        """Entries of both list types, in any of the scopes, whose entry is one of ``keys``."""
+
+    def allow_scopes(self, scope_ids: list[str], direction: Direction) -> set[str]: ...
 
 
 class SecretRepository(Protocol):
@@ -231,7 +246,7 @@ class UnitOfWork(Protocol):
     @property
     def idempotency(self) -> IdempotencyRepository: ...
     @property
-    def suppressions(self) -> SuppressionRepository: ...
+    def list_entries(self) -> ListEntryRepository: ...
     @property
     def drafts(self) -> DraftRepository: ...
     @property
@@ -277,6 +292,32 @@ class Wakeups(Protocol):
 class HealthProbe(Protocol):
     def database_ready(self) -> bool: ...
     def blobs_ready(self) -> bool: ...
+    def spam_filter(self) -> dict[str, object]:
+        """What classifies spam (or that nothing does) and how often it failed, for /readyz."""
+
+
+class DnsLookup(Protocol):
+    """DNS for services (``postroom.dns.resolver.DnsResolver``, honouring POSTROOM_DNS_SERVERS)."""
+
+    def lookup(self, name: str, rdtype: str) -> list[str]:
+        """Records of ``rdtype`` at ``name`` as text (TXT strings joined); [] when there are none.
+
+        Raises ``postroom.errors.TemporaryLookupError`` when DNS does not answer (timeout, SERVFAIL).
+        """
+
+
+class SpamClassifier(Protocol):
+    """A spam engine (rspamd) that scores a message; None when it could not (it never holds mail back)."""
+
+    @property
+    def failures(self) -> int:
+        """Messages the engine failed to classify since the start (they were stored unclassified)."""
+
+    @property
+    def description(self) -> str:
+        """What classifies mail, for /readyz (e.g. "rspamd at http://127.0.0.1:11333", or why nothing does)."""
+
+    def classify(self, raw: bytes, envelope: SpamEnvelope) -> SpamVerdict | None: ...
 
 
 class HostResolver(Protocol):

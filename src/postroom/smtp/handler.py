@@ -10,9 +10,13 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO
 
+from aiosmtpd.proxy_protocol import ProxyData
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from postroom.errors import Refused
 from postroom.services.mail.receive import InboundMessage, ReceiveService, inbox_address
+from postroom.services.trust.authentication import Connection
+from postroom.services.trust.relays import Network, is_trusted
 from postroom.smtp.replies import ACCEPTED, NO_RECIPIENTS, RECIPIENT_OK, TOO_MANY_RECIPIENTS, TRY_AGAIN, reply_for
 
 log = logging.getLogger("postroom.smtp")
@@ -50,12 +54,41 @@ class ByteBudget:
                 waiter.set_result(None)
 
 
+def connection_of(session: Session) -> Connection:
+    """The client as this server sees it: the PROXY header's source when one was accepted, else the TCP peer."""
+    proxy = session.proxy_data
+    if isinstance(proxy, ProxyData) and proxy.valid and proxy.src_addr is not None:
+        ip = str(proxy.src_addr)
+    else:
+        peer = session.peer
+        ip = str(peer[0]) if isinstance(peer, tuple) and peer else str(peer or "")
+    return Connection(ip=ip, helo=session.host_name or None)
+
+
 class IngressHandler:
-    def __init__(self, receive: ReceiveService, max_recipients: int, store_budget_bytes: int) -> None:
+    def __init__(
+        self,
+        receive: ReceiveService,
+        max_recipients: int,
+        store_budget_bytes: int,
+        trusted_relays: tuple[Network, ...] = (),
+    ) -> None:
         self._receive = receive
         self._max_recipients = max_recipients
         self._budget = ByteBudget(store_budget_bytes)
         self._large = ThreadPoolExecutor(max_workers=1, thread_name_prefix="postroom-smtp-large")
+        self._trusted_relays = trusted_relays
+
+    async def handle_PROXY(  # noqa: N802 - aiosmtpd's hook name
+        self, server: SMTP, session: Session, envelope: Envelope, proxy_data: ProxyData
+    ) -> bool:
+        """A PROXY header is believed only from a trusted relay; any other peer is disconnected."""
+        peer = session.peer
+        peer_ip = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+        if not is_trusted(peer_ip, self._trusted_relays):
+            log.warning("PROXY header from %s, which is not in POSTROOM_SMTP_TRUSTED_RELAYS: closing", peer_ip)
+            return False
+        return bool(proxy_data.valid)
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -78,7 +111,7 @@ class IngressHandler:
         log.error("SMTP session error", exc_info=error)
         return TRY_AGAIN
 
-    async def store(self, envelope: Envelope, spool: IO[bytes], size: int) -> str:
+    async def store(self, session: Session, envelope: Envelope, spool: IO[bytes], size: int) -> str:
         """Store the spooled message (closed here) once per recipient inbox; the reply for the end of DATA."""
         if not envelope.rcpt_tos:
             spool.close()
@@ -92,20 +125,26 @@ class IngressHandler:
             raise
         loop = asyncio.get_running_loop()
         executor = self._large if size > LARGE_MESSAGE_BYTES else None
-        work = loop.run_in_executor(executor, self._store, spool, envelope.mail_from, inbox_ids)
+        connection = connection_of(session)
+        work = loop.run_in_executor(executor, self._store, spool, envelope.mail_from, inbox_ids, connection)
         work.add_done_callback(lambda _: self._budget.release(weight))
         try:
             stored = await asyncio.shield(work)  # a dropped connection does not free the budget before the work ends
+        except Refused as refusal:
+            log.info("refused message from %s (%s): %s", envelope.mail_from, connection.ip, refusal.message)
+            return reply_for(refusal)
         except Exception:
             log.exception("storing a message from %s failed", envelope.mail_from)
             return TRY_AGAIN
         log.info("accepted message from %s for %d inbox(es)", envelope.mail_from, len(stored))
         return ACCEPTED
 
-    def _store(self, spool: IO[bytes], mail_from: str | None, inbox_ids: list[str]) -> list[str]:
+    def _store(
+        self, spool: IO[bytes], mail_from: str | None, inbox_ids: list[str], connection: Connection
+    ) -> list[str]:
         try:
             spool.seek(0)
             raw = spool.read()
         finally:
             spool.close()
-        return self._receive.store(InboundMessage(raw=raw, mail_from=mail_from, inbox_ids=inbox_ids))
+        return self._receive.store(InboundMessage(raw, mail_from, inbox_ids, origin=connection))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from postroom.errors import Forbidden, InvalidInput, NotFound, TooLarge
+from postroom.errors import Forbidden, InvalidInput, NotFound, Refused, TooLarge
 
 ACCEPTED = "250 2.0.0 Message accepted for delivery"
 RECIPIENT_OK = "250 2.1.5 Recipient ok"
@@ -19,6 +19,9 @@ def reply_for(error: BaseException) -> str:
     """Known refusals are permanent; anything unexpected is temporary so the sender retries."""
     if isinstance(error, NotFound):
         return "550 5.1.1 No such mailbox here"
+    if isinstance(error, Refused):
+        reason = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in error.message)[:400]
+        return f"451 4.7.1 {reason}" if error.temporary else f"550 5.7.1 {reason}"
     if isinstance(error, Forbidden):
         return "550 5.2.1 Mailbox is not accepting mail"
     if isinstance(error, TooLarge):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from postroom.services.mail.receive import ReceiveService
+from postroom.services.trust.relays import Network
 from postroom.smtp.aiosmtpd_seam import StreamingSMTP
 from postroom.smtp.data import DataLimits, read_data
 from postroom.smtp.handler import IngressHandler
@@ -24,6 +25,7 @@ log = logging.getLogger("postroom.smtp")
 
 SPOOL_MEMORY_BYTES = 1024 * 1024  # a message above this is spooled to a temporary file on disk
 READER_LIMIT_BYTES = 64 * 1024  # asyncio stream buffer; also how much of an overlong line is read at a time
+PROXY_HEADER_SECONDS = 5.0
 # aiosmtpd's own reply texts, given our enhanced status codes
 REWRITTEN_REPLIES = {"552 Error: message size exceeds fixed maximum message size": TOO_BIG}
 
@@ -41,6 +43,8 @@ class SmtpOptions:
     store_budget_bytes: int = 32 * 1024 * 1024
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    trusted_relays: tuple[Network, ...] = ()
+    proxy_protocol: bool = False  # every connection starts with a PROXY header from a trusted relay
 
 
 def _tls_context(options: SmtpOptions) -> ssl.SSLContext | None:
@@ -66,6 +70,7 @@ class IngressSMTP(StreamingSMTP):
             require_starttls=False,
             timeout=options.idle_timeout_seconds,
             ident="Postroom ESMTP",
+            proxy_protocol_timeout=PROXY_HEADER_SECONDS if options.proxy_protocol else None,
         )
         self._ingress = ingress
         self._data_limits = DataLimits(options.max_message_bytes, options.max_line_bytes)
@@ -128,7 +133,8 @@ class IngressSMTP(StreamingSMTP):
         envelope = self.envelope
         self._storing = True
         try:
-            status = await self._ingress.store(envelope, spool, outcome.size)
+            assert self.session is not None
+            status = await self._ingress.store(self.session, envelope, spool, outcome.size)
         finally:
             self._storing = False
         self.reset_envelope()
@@ -138,7 +144,9 @@ class IngressSMTP(StreamingSMTP):
 
 
 async def start_smtp(receive: ReceiveService, options: SmtpOptions) -> asyncio.Server:
-    handler = IngressHandler(receive, options.max_recipients, options.store_budget_bytes)
+    handler = IngressHandler(
+        receive, options.max_recipients, options.store_budget_bytes, trusted_relays=options.trusted_relays
+    )
     tls = _tls_context(options)
     loop = asyncio.get_running_loop()
     return await loop.create_server(lambda: IngressSMTP(handler, options, tls), host=options.host, port=options.port)

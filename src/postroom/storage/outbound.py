@@ -1,15 +1,14 @@
-"""Repositories of outbound mail: delivery jobs with leases, recipient results, idempotency keys, suppressions."""
+"""Repositories of outbound mail: delivery jobs with leases, recipient results, idempotency keys."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from postroom.domain.outbound import IdempotencyRecord, OutboundJob, RecipientState
 from postroom.storage.repositories import write_checked
-from postroom.storage.tables import delivery_jobs, delivery_recipients, idempotency_keys, suppressions
+from postroom.storage.tables import delivery_jobs, delivery_recipients, idempotency_keys
 
 _JOB_COLUMNS = [column.name for column in delivery_jobs.c]
 
@@ -132,22 +131,3 @@ class SqlIdempotencyRepository:
                 idempotency_keys.c.created_at < cutoff,
             )
         )
-
-
-class SqlSuppressionRepository:
-    def __init__(self, connection: Connection) -> None:
-        self._c = connection
-
-    def suppressed(self, organization_id: str, addresses: list[str]) -> list[str]:
-        if not addresses:
-            return []
-        query = select(suppressions.c.address).where(
-            suppressions.c.organization_id == organization_id, suppressions.c.address.in_(addresses)
-        )
-        return list(self._c.execute(query).scalars())
-
-    def add(self, organization_id: str, address: str, reason: str, now: datetime) -> None:
-        """Suppress the address; one already suppressed (also by a concurrent transaction) stays as it was."""
-        dialect = postgresql if self._c.dialect.name == "postgresql" else sqlite
-        row = {"organization_id": organization_id, "address": address, "reason": reason[:2000], "created_at": now}
-        self._c.execute(dialect.insert(suppressions).values(row).on_conflict_do_nothing())

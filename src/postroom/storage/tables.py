@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -189,6 +190,9 @@ messages = Table(
     Column("raw_blob_key", String(1024), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("authentication_results", Text),  # the Authentication-Results value written on inbound mail
+    Column("spam_action", String(32)),  # rspamd's action, when it classified the message
+    Column("spam_score", Float),
     UniqueConstraint("inbox_id", "message_id"),
     Index("ix_messages_inbox_ts", "inbox_id", "timestamp", "row_id"),
     Index("ix_messages_thread_ts", "thread_id", "timestamp", "row_id"),
@@ -355,14 +359,23 @@ idempotency_keys = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
-# Addresses later sends refuse (403 message_rejected): hard bounces, per organization.
-suppressions = Table(
-    "suppressions",
+# Allow and block lists (spec §3.12) at organization, pod and inbox scope; scope_id is the narrowest of the three
+# ids. Hard bounces are read-only send/block entries of the organization.
+list_entries = Table(
+    "list_entries",
     metadata,
-    Column("organization_id", String(64), primary_key=True),
-    Column("address", String(320), primary_key=True),
-    Column("reason", Text, nullable=False),
+    Column("scope_id", String(320), primary_key=True),
+    Column("direction", String(16), primary_key=True),
+    Column("list_type", String(16), primary_key=True),
+    Column("entry", String(320), primary_key=True),
+    Column("organization_id", String(64), nullable=False),
+    Column("pod_id", String(64), ForeignKey("pods.pod_id", ondelete="CASCADE")),
+    Column("inbox_id", String(320), ForeignKey("inboxes.inbox_id", ondelete="CASCADE")),
+    Column("entry_type", String(16), nullable=False),
+    Column("reason", Text),
+    Column("read_only", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_list_entries_match", "scope_id", "direction", "entry"),
 )
 
 # Drafts (spec §3.6): unsent messages; a scheduled one is claimed for sending by setting send_status "sending"

@@ -15,8 +15,9 @@ from postroom.storage.events import (
     SqlWebhookDeliveryRepository,
     SqlWebhookRepository,
 )
+from postroom.storage.lists import SqlListEntryRepository
 from postroom.storage.mail import SqlMailRepository
-from postroom.storage.outbound import SqlIdempotencyRepository, SqlOutboundJobRepository, SqlSuppressionRepository
+from postroom.storage.outbound import SqlIdempotencyRepository, SqlOutboundJobRepository
 from postroom.storage.repositories import (
     SqlApiKeyRepository,
     SqlInboxRepository,
@@ -66,7 +67,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(self._connection)
         self.outbound_jobs = SqlOutboundJobRepository(self._connection)
         self.idempotency = SqlIdempotencyRepository(self._connection)
-        self.suppressions = SqlSuppressionRepository(self._connection)
+        self.list_entries = SqlListEntryRepository(self._connection)
         self.drafts = SqlDraftRepository(self._connection)
         self.webhooks = SqlWebhookRepository(self._connection)
         self.webhook_deliveries = SqlWebhookDeliveryRepository(self._connection)

@@ -1,4 +1,4 @@
-"""Liveness (``/healthz``) and readiness (``/readyz``: the database and the blob store answer) probes."""
+"""Liveness (``/healthz``) and readiness (``/readyz``: the database and the blob store answer; spam filter status)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def readyz(container: AppServices) -> dict[str, str] | JSONResponse:
+def readyz(container: AppServices) -> dict[str, object] | JSONResponse:
     for ready, what in ((container.health.database_ready, "Database"), (container.health.blobs_ready, "Blob store")):
         if not ready():
             body = error_body("ServiceUnavailableError", "service_unavailable", f"{what} is not reachable")
             return JSONResponse(body, status_code=503)
-    return {"status": "ready"}
+    # A spam engine that is down does not make the server unready: mail is then stored unclassified.
+    return {"status": "ready", **container.health.spam_filter()}
 
 
 router.add_api_route("/healthz", healthz, methods=["GET"])

@@ -1,7 +1,9 @@
 """Receiving mail: which addresses accept it, and storing one copy per inbox (blobs, message, thread, outbox).
 
-The raw bytes and attachments are written durably to the blob store first; the message, thread and outbox rows
-are then committed in one transaction. Only after that commit may a transport acknowledge the mail.
+Before anything is stored the message is screened (authentication, spam; ``services.trust.screening``): a refusal
+stores nothing. The raw bytes, with the verdict headers on top, and the attachments are written durably to the blob
+store first; the message, thread and outbox rows are then committed in one transaction. Only after that commit may
+a transport acknowledge the mail.
 """
 
 from __future__ import annotations
@@ -9,8 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 
-from postroom.domain import labels as system
-from postroom.domain.events import MESSAGE_RECEIVED, OutboxEvent
+from postroom.domain.events import OutboxEvent
 from postroom.domain.ids import new_id
 from postroom.domain.inbox import InboxStatus
 from postroom.domain.message import Message, unique
@@ -20,9 +21,19 @@ from postroom.errors import Conflict, Forbidden, NotFound
 from postroom.mime.dsn import is_permanent_failure, parse_dsn
 from postroom.mime.parse import ParsedMessage, parse_message
 from postroom.services.mail.filing import blob_prefix, file_in_thread, write_blobs
+from postroom.services.mail.trace import prepend_headers
 from postroom.services.outbox import commit_and_wake
 from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory, Wakeups
 from postroom.services.sending.outcomes import apply_results
+from postroom.services.trust.authentication import Connection
+from postroom.services.trust.screening import Classification, Screened, Screening, classify
+
+
+@dataclass(frozen=True)
+class FromInbox:
+    """Mail that an inbox of this server sent (local delivery): authenticated by construction."""
+
+    sender_inbox: str
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,7 @@ class InboundMessage:
     raw: bytes
     mail_from: str | None
     inbox_ids: list[str]
+    origin: Connection | FromInbox  # the SMTP client it came from, or the inbox of this server that sent it
 
 
 def inbox_address(recipient: str) -> str:
@@ -50,6 +62,7 @@ class ReceiveService:
         blobs: BlobStore,
         default_domain: str,
         return_paths: ReturnPaths,
+        screening: Screening,
         clock: Clock,
         wakeups: Wakeups,
     ) -> None:
@@ -59,6 +72,7 @@ class ReceiveService:
         self._blobs = blobs
         self._domain = default_domain
         self._return_paths = return_paths
+        self._screening = screening
 
     def accept_recipient(self, recipient: str) -> str:
         """The inbox id mail to ``recipient`` is stored in; NotFound for unknown, Forbidden for paused inboxes."""
@@ -99,41 +113,61 @@ class ReceiveService:
                 apply_results(uow, message, results, self._clock.now(), give_up=True)
                 commit_and_wake(uow, self._wakeups)
 
+    def screen(self, inbound: InboundMessage) -> Screened:
+        """The verdict on the message; raises ``Refused`` when it must be refused at the end of DATA."""
+        if isinstance(inbound.origin, FromInbox):
+            return self._screening.from_inbox(inbound.origin.sender_inbox)
+        return self._screening.from_smtp(inbound.raw, inbound.mail_from, inbound.inbox_ids, inbound.origin)
+
     def store(self, inbound: InboundMessage) -> list[str]:
-        """Store the message once in each inbox; returns the stored row ids (a duplicate Message-ID is skipped)."""
-        parsed = parse_message(inbound.raw, fallback_domain=self._domain)
+        """Store the message once in each inbox; returns the stored row ids (a duplicate Message-ID is skipped).
+
+        Raises ``Refused`` (nothing stored) when the screening refuses it (DMARC reject, spam reject).
+        """
+        bounces = [row for inbox_id in unique(inbound.inbox_ids) if (row := self.returned_message(inbox_id))]
+        for returned in bounces:
+            self._record_bounce(returned, inbound.raw)
+        inbox_ids = [inbox_id for inbox_id in unique(inbound.inbox_ids) if self.returned_message(inbox_id) is None]
+        if not inbox_ids:
+            return []
+        screened = self.screen(inbound)
+        stored_raw = prepend_headers(inbound.raw, screened.trace)
+        parsed = parse_message(stored_raw, fallback_domain=self._domain)
         if parsed.message_id_generated:
-            # Derived from the bytes, so a sender's retry of the same message is recognised as a duplicate.
+            # Derived from the sender's bytes, so a sender's retry of the same message is recognised as a duplicate.
             digest = hashlib.sha256(inbound.raw).hexdigest()[:32]
             parsed = replace(parsed, message_id=f"<{digest}@{self._domain}>")
         stored = []
-        for inbox_id in unique(inbound.inbox_ids):
-            if (returned := self.returned_message(inbox_id)) is not None:
-                self._record_bounce(returned, inbound.raw)
-                continue
-            row_id = self._store_one(inbox_id, parsed, inbound)
+        for inbox_id in inbox_ids:
+            row_id = self._store_one(inbox_id, parsed, stored_raw, inbound.mail_from, screened)
             if row_id is not None:
                 stored.append(row_id)
         return stored
 
-    def _store_one(self, inbox_id: str, parsed: ParsedMessage, inbound: InboundMessage) -> str | None:
+    def _store_one(
+        self, inbox_id: str, parsed: ParsedMessage, raw: bytes, mail_from: str | None, screened: Screened
+    ) -> str | None:
         with self._uow() as uow:
             inbox = uow.inboxes.get(inbox_id)
             if inbox is None or inbox.status is InboxStatus.PAUSED:
                 return None  # deleted or paused since RCPT: paused mail is not delivered later
             if uow.mail.message_exists(inbox_id, parsed.message_id):
                 return None
+            sender = parsed.from_address or (mail_from or "").strip("<>") or None
+            classification = classify(uow, inbox, screened, sender, parsed.in_reply_to)
         row_id = new_id("msg")
         prefix = blob_prefix(inbox_id, row_id)
         try:
-            labels = [system.RECEIVED, system.UNREAD]
             message = write_blobs(
-                self._blobs, row_id, inbox, parsed, inbound.raw, labels, self._clock.now(), inbound.mail_from
+                self._blobs, row_id, inbox, parsed, raw, classification.labels, self._clock.now(), mail_from
             )
+            message.authentication_results = screened.trace[0][1]
+            if screened.spam is not None:
+                message.spam_action, message.spam_score = screened.spam.action, screened.spam.score
             with self._uow(write=True) as uow:
                 if uow.inboxes.get(inbox_id) is None:
                     raise NotFound("Inbox was deleted")
-                self._file(uow, message)
+                self._file(uow, message, classification)
                 commit_and_wake(uow, self._wakeups)
         except Conflict:
             self._blobs.delete_prefix(prefix)
@@ -147,12 +181,12 @@ class ReceiveService:
         return row_id
 
     @staticmethod
-    def _file(uow: UnitOfWork, message: Message) -> None:
+    def _file(uow: UnitOfWork, message: Message, classification: Classification) -> None:
         file_in_thread(uow, message)
         uow.outbox.add(
             OutboxEvent(
                 event_id=new_id("evt"),
-                event_type=MESSAGE_RECEIVED,
+                event_type=classification.event_type,
                 organization_id=message.organization_id,
                 pod_id=message.pod_id,
                 inbox_id=message.inbox_id,

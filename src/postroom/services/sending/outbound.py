@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 from postroom.domain.ids import new_id
 from postroom.domain.inbox import InboxStatus
 from postroom.domain.outbound import DeliveryResult, OutboundJob, RetryPolicy
-from postroom.services.mail.receive import InboundMessage, ReceiveService, inbox_address
+from postroom.services.mail.receive import FromInbox, InboundMessage, ReceiveService, inbox_address
 from postroom.services.outbox import commit_and_wake
 from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory, Wakeups
 from postroom.services.sending.outcomes import apply_results
+from postroom.services.trust.lists import evaluate
 
 
 class OutboundService:
@@ -60,13 +61,17 @@ class OutboundService:
             return stream.read()
 
     def screen(self, job: OutboundJob) -> list[DeliveryResult]:
-        """Recipients suppressed since the message was queued are rejected rather than attempted."""
+        """Recipients blocked since the message was queued (a bounce, a list entry) are rejected, not attempted."""
+        results = []
         with self._uow() as uow:
-            suppressed = uow.suppressions.suppressed(job.organization_id, job.recipients)
-        return [
-            DeliveryResult(address, "rejected", None, "the address is on the suppression list")
-            for address in suppressed
-        ]
+            inbox = uow.inboxes.get(job.inbox_id)
+            if inbox is None:
+                return []
+            for address in job.recipients:
+                decision = evaluate(uow, inbox, "send", address)
+                if not decision.allowed:
+                    results.append(DeliveryResult(address, "rejected", None, decision.reason))
+        return results
 
     def deliver_locally(self, job: OutboundJob, raw: bytes, addresses: list[str]) -> list[DeliveryResult]:
         """Hand the message to each recipient inbox through the receive path SMTP ingress uses."""
@@ -79,7 +84,9 @@ class OutboundService:
             elif inbox.status is InboxStatus.PAUSED:
                 results.append(DeliveryResult(address, "permanent", 550, "5.2.1 The mailbox is paused"))
             else:
-                self._receive.store(InboundMessage(raw=raw, mail_from=job.mail_from, inbox_ids=[inbox.inbox_id]))
+                self._receive.store(
+                    InboundMessage(raw, job.mail_from, [inbox.inbox_id], origin=FromInbox(job.inbox_id))
+                )
                 results.append(DeliveryResult(address, "delivered", 250, "2.0.0 Delivered to a local inbox"))
         return results
 

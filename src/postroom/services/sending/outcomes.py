@@ -1,4 +1,4 @@
-"""Applying delivery results to a sent message: recipient states, its lifecycle labels, events, suppressions.
+"""Applying delivery results to a sent message: recipient states, its lifecycle labels, events, send-block entries.
 
 One place for the rules, whether the result came from an SMTP reply, local delivery or a DSN bounced back later.
 """
@@ -14,6 +14,7 @@ from postroom.domain.message import Message
 from postroom.domain.outbound import DeliveryResult, RecipientState, bounce_sub_type, enhanced_status, is_hard_bounce
 from postroom.services.mail.labels import relabel
 from postroom.services.ports import UnitOfWork
+from postroom.services.trust.lists import add_bounce
 
 LIFECYCLE_LABELS = {"delivered": "delivered", "delayed": "delayed", "bounced": "bounced", "rejected": "rejected"}
 
@@ -43,7 +44,7 @@ def apply_results(
             kind = "Permanent" if result.outcome == "permanent" else "Transient"
             bounced.setdefault(kind, []).append({"address": result.address, "status": status})
             if result.outcome == "permanent" and is_hard_bounce(status, result.code):
-                uow.suppressions.add(message.organization_id, result.address, result.detail, now)
+                add_bounce(uow, message.organization_id, result.address, result.detail, now)
         uow.outbound_jobs.set_recipient(message.row_id, result.address, state, result.code, status, result.detail, now)
     _relabel(uow, message, now)
     if delivered:

@@ -47,6 +47,7 @@ from postroom.services.sending.outgoing import (
     load_attachments,
     rejected,
 )
+from postroom.services.trust.lists import evaluate
 
 IDEMPOTENCY_LIFETIME = timedelta(hours=24)
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._~-]{1,256}")
@@ -210,9 +211,10 @@ class SendService:
             raise rejected("The inbox is paused and cannot send")
         recipients = envelope_recipients(composition.to, composition.cc, composition.bcc)
         with self._uow() as uow:
-            suppressed = uow.suppressions.suppressed(inbox.organization_id, recipients)
-        if suppressed:
-            raise rejected(f"{suppressed[0]} is on the suppression list (an earlier message to it bounced)")
+            for address in recipients:
+                decision = evaluate(uow, inbox, "send", address)
+                if not decision.allowed:
+                    raise rejected(decision.reason)
         now = self._clock.now()
         try:
             raw = self._compose(inbox, composition, now)

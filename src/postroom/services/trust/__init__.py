@@ -1,0 +1,1 @@
+"""Inbound trust: authentication verdicts (SPF, DKIM, DMARC, ARC), spam screening and allow/block lists."""

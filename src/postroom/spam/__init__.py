@@ -1,0 +1,1 @@
+"""Spam engine adapters behind the SpamClassifier port (rspamd over HTTP)."""
