@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     delivery_timeout_seconds: float = Field(60.0, description="Timeout of each SMTP step when delivering out.")
     delivery_poll_seconds: float = Field(1.0, description="How often the delivery worker looks for due work anyway.")
     scheduled_draft_poll_seconds: float = Field(1.0, description="How often drafts whose send_at has passed are sent.")
+    domain_check_poll_seconds: float = Field(
+        15.0, description="How often the domain checker looks for custom domains whose DNS check is due."
+    )
     allow_private_urls: bool = Field(
         False,
         description="Allow attachment and webhook URLs on private, loopback and link-local addresses "

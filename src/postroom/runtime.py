@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from postroom.api.app import create_app
 from postroom.clock import SystemClock
 from postroom.config import Settings
-from postroom.delivery.dkim import DkimKey, generate_key
+from postroom.delivery.dkim import DkimKey, DkimKeyMaker, generate_key
 from postroom.delivery.fetch import HttpAttachmentFetcher
 from postroom.delivery.routing import parse_mx_overrides, parse_relay_url
 from postroom.delivery.signer import DkimSigner
@@ -43,6 +43,11 @@ from postroom.services.access.authentication import (
 from postroom.services.access.inboxes import InboxService
 from postroom.services.access.pods import PodService
 from postroom.services.container import Services
+from postroom.services.domains.catalogue import DefaultDomain, DomainCatalogue
+from postroom.services.domains.checker import DomainCheckTicker
+from postroom.services.domains.domains import DomainService
+from postroom.services.domains.hosting import HostedDomains
+from postroom.services.domains.verification import DomainVerifier
 from postroom.services.drafts.drafts import DraftService
 from postroom.services.drafts.ticker import ScheduledDraftTicker
 from postroom.services.events.dispatch import DispatchPolicy, DispatchService
@@ -52,7 +57,6 @@ from postroom.services.mail.mailbox import MailService
 from postroom.services.mail.receive import ReceiveService
 from postroom.services.mail.search import SearchService
 from postroom.services.ports import BlobStore, Clock
-from postroom.services.sending.dns import DnsService, SendingDomain
 from postroom.services.sending.outbound import OutboundService
 from postroom.services.sending.send import OutboundSettings, SendService
 from postroom.smtp.server import SmtpOptions, start_smtp
@@ -172,6 +176,9 @@ class Runtime:
     def draft_ticker(self) -> ScheduledDraftTicker:
         return ScheduledDraftTicker(self.services.drafts, self.settings.scheduled_draft_poll_seconds)
 
+    def domain_checker(self) -> DomainCheckTicker:
+        return DomainCheckTicker(self.services.domain_checks, self.settings.domain_check_poll_seconds)
+
     def dispatcher(self) -> Dispatcher:
         s = self.settings
         sender = WebhookSender(SocketResolver(), s.webhook_timeout_seconds, s.allow_private_urls, self.clock)
@@ -218,6 +225,7 @@ class Runtime:
         workers = [
             asyncio.create_task(delivery_worker.run(), name="delivery-worker"),
             asyncio.create_task(self.draft_ticker().run(), name="scheduled-drafts"),
+            asyncio.create_task(self.domain_checker().run(), name="domain-checks"),
         ]
         config = uvicorn.Config(
             self.api(),
@@ -284,8 +292,10 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         secret_access_key=settings.s3_secret_access_key,
     )
     return_paths = ReturnPaths(access.server_secret(RETURN_PATH_SECRET_NAME), default_domain)
-    receive = ReceiveService(factory, blobs, default_domain, return_paths, clock, wakeups)
+    hosted = HostedDomains(default_domain)
+    receive = ReceiveService(factory, blobs, default_domain, return_paths, clock, wakeups, hosted)
     selector = settings.dkim_selector
+    dns = DnsResolver(parse_dns_servers(settings.dns_servers))
 
     def default_domain_key() -> DkimKey:
         secret_name = f"dkim:{default_domain}:{selector}"
@@ -311,7 +321,10 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         ),
         clock,
         wakeups,
+        hosted,
     )
+    catalogue = DomainCatalogue(DefaultDomain(default_domain, dkim_txt), mail_host(settings), selector)
+    verifier = DomainVerifier(factory, catalogue, dns, clock, wakeups)
     policy = DispatchPolicy(
         lease=timedelta(seconds=settings.dispatch_lease_seconds),
         retry_schedule=settings.retry_schedule(),
@@ -319,7 +332,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
     )
     services = Services(
         access=access,
-        inboxes=InboxService(factory, tokens, default_domain, blobs, clock),
+        inboxes=InboxService(factory, tokens, hosted, blobs, clock),
         pods=PodService(factory, tokens, clock),
         api_keys=ApiKeyService(factory, tokens, clock),
         receive=receive,
@@ -327,7 +340,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         search=SearchService(factory, tokens),
         webhooks=WebhookService(factory, tokens, SocketResolver(), settings.allow_private_urls, clock),
         inbox_events=InboxEventService(factory, tokens),
-        dispatch=DispatchService(factory, policy, clock),
+        dispatch=DispatchService(factory, policy, clock, catalogue),
         health=Health(factory, blobs),
         send=send,
         outbound=OutboundService(
@@ -340,11 +353,12 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
                 window_seconds=settings.delivery_retry_window_seconds,
             ),
             timedelta(seconds=settings.delivery_lease_seconds),
-            frozenset({default_domain}),
+            hosted,
             clock,
             wakeups,
         ),
-        dns=DnsService(factory, [SendingDomain(default_domain, mail_host(settings), selector, dkim_txt)]),
+        domains=DomainService(factory, tokens, catalogue, verifier, dns, DkimKeyMaker(), clock, wakeups),
+        domain_checks=verifier,
         drafts=DraftService(
             factory, tokens, blobs, send, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME)), clock
         ),

@@ -16,11 +16,11 @@ import dns.rdatatype
 import dns.resolver
 import dns.rrset
 
+from postroom.domain.dns import TemporaryLookupError
+
+__all__ = ["DnsResolver", "TemporaryLookupError", "parse_dns_servers"]
+
 DEFAULT_LIFETIME_SECONDS = 5.0
-
-
-class TemporaryLookupError(Exception):
-    """DNS did not answer (timeout, SERVFAIL); asking again later may work."""
 
 
 def parse_dns_servers(value: str | None) -> list[tuple[str, int]]:
