@@ -52,7 +52,9 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(25 * 1024 * 1024, description="Largest accepted HTTP request body (413 above).")
     dkim_selector: str = Field("postroom", description="DKIM selector of the keys Postroom signs outgoing mail with.")
     mail_host: str | None = Field(
-        None, description="Host name the zone file's MX record points at (default: smtp_hostname, else mail.<domain>)."
+        None,
+        description="This server's public host name: the MX records of every domain point at it and custom domains' "
+        "SPF records name it (default: smtp_hostname, else mail.<default domain>).",
     )
     relay_url: str | None = Field(
         None,
