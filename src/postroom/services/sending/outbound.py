@@ -49,6 +49,8 @@ class OutboundService:
 
     def is_local(self, job: OutboundJob) -> bool:
         """Recipients at a domain hosted here are always delivered here, whatever relay or MX is configured."""
+        if job.domain == self._hosted.default_domain:
+            return True
         with self._uow() as uow:
             return self._hosted.receives_at(uow, job.domain)
 
