@@ -133,7 +133,7 @@ def test_every_pod_domain_call(client: AgentMail, dns_server: DnsTestServer) -> 
     expect_error(
         lambda: client.inboxes.create(request=CreateInboxRequest(username="elsewhere", domain=domain)),
         422,
-        "domain_not_verified",
+        "unprocessable",
         UnprocessableError,
     )  # the default pod may not use another pod's domain
     expect_error(lambda: client.pods.delete(pod, request_options=NO_RETRY), 409, "cannot_delete")
@@ -148,7 +148,7 @@ def test_inboxes_on_custom_domains_and_subdomains(client: AgentMail, dns_server:
     expect_error(
         lambda: client.inboxes.create(request=CreateInboxRequest(username="support", domain=domain)),
         422,
-        "domain_not_verified",
+        "unprocessable",
         UnprocessableError,
     )
     publish(client, dns_server, domain)
@@ -158,7 +158,7 @@ def test_inboxes_on_custom_domains_and_subdomains(client: AgentMail, dns_server:
     body = expect_error(
         lambda: client.inboxes.create(request=CreateInboxRequest(username="agent7", domain=f"eu.{domain}")),
         422,
-        "domain_not_verified",
+        "unprocessable",
         UnprocessableError,
     )
     assert "subdomains_enabled" in body["fix"]
@@ -213,7 +213,7 @@ def test_scopes_keep_domains_apart(client: AgentMail, domains_server: ServerProc
     expect_error(
         lambda: as_a.inboxes.create(request=CreateInboxRequest(username="intruder", domain=domain_b)),
         422,
-        "domain_not_verified",
+        "unprocessable",
         UnprocessableError,
     )
     own = as_a.domains.create(domain=name("mine"), request_options=NO_RETRY)

@@ -112,7 +112,7 @@ def test_typescript_snippets_of_the_inboxes_page(server: ServerProcess, sdk: Age
     assert out["Plus address get"] == "404 not_found"
     assert out["Plus username create"] == "400 validation_error"  # "+" is not a username character (spec §8)
     assert out["Taken username create"] == "409 already_exists"
-    assert out["Unknown domain create"] == "422 domain_not_verified"
+    assert out["Unknown domain create"] == "422 unprocessable"
     assert out["Get after delete"] == "404 not_found"
 
     # What Node did is visible to the Python SDK too.

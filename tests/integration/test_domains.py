@@ -184,7 +184,7 @@ def test_inboxes_live_on_verified_domains_and_their_subdomains_only(
     api: TestClient, zone: DnsTestServer, domains_runtime: Runtime
 ) -> None:
     refused = inbox(api, "support", DOMAIN, 422)
-    assert refused["code"] == "domain_not_verified"
+    assert refused["code"] == "unprocessable"
     ok(api.post("/v0/domains", json={"domain": DOMAIN}))
     refused = inbox(api, "support", DOMAIN, 422)
     assert "verify" in refused["fix"]
@@ -255,7 +255,7 @@ def test_a_removed_record_sends_the_domain_back_to_pending_without_stopping_mail
     assert records_by_purpose(domain)[("TXT", f"_dmarc.{DOMAIN}")]["status"] == "MISSING"
     assert domains_runtime.services.receive.accept_recipient(address) == address
     ok(api.post(f"/v0/inboxes/{address}/messages/send", json={"to": "x@example.net", "text": "still flowing"}))
-    assert inbox(api, "another", DOMAIN, 422)["code"] == "domain_not_verified"
+    assert inbox(api, "another", DOMAIN, 422)["code"] == "unprocessable"
     zone.publish(f"_dmarc.{DOMAIN}", "TXT", "v=DMARC1; p=none")
     frozen.advance(minutes=1, seconds=1)  # back to frequent checks after the regression
     assert checker.check_due(10) == 1

@@ -193,10 +193,10 @@ ROWS: list[Bad] = [
     Bad("GET", f"/v0/domains/{DEFAULT}", 404, "not_found", auth="inbox_a"),
     Bad("GET", "/v0/domains/a.test/zone-file", 404, "not_found", auth="inbox_a"),
     Bad("DELETE", "/v0/pods/{A}", 409, "cannot_delete"),  # it still holds a.test (and an inbox)
-    Bad("POST", "/v0/pods/{B}/inboxes", 422, "domain_not_verified", body={"username": "x", "domain": "b.test"}),
-    Bad("POST", "/v0/pods/{B}/inboxes", 422, "domain_not_verified", body={"username": "x", "domain": "a.test"}),
-    Bad("POST", "/v0/inboxes", 422, "domain_not_verified", body={"username": "x", "domain": "nobody.test"}),
-    Bad("POST", "/v0/inboxes", 422, "domain_not_verified", body={"username": "x", "domain": f"eu.{DEFAULT}"}),
+    Bad("POST", "/v0/pods/{B}/inboxes", 422, "unprocessable", body={"username": "x", "domain": "b.test"}),
+    Bad("POST", "/v0/pods/{B}/inboxes", 422, "unprocessable", body={"username": "x", "domain": "a.test"}),
+    Bad("POST", "/v0/inboxes", 422, "unprocessable", body={"username": "x", "domain": "nobody.test"}),
+    Bad("POST", "/v0/inboxes", 422, "unprocessable", body={"username": "x", "domain": f"eu.{DEFAULT}"}),
 ]
 
 

@@ -77,20 +77,17 @@ class HostedDomains:
         if domain is None or not domain.usable_by(organization_id, pod_id):
             raise Unprocessable(
                 f"{host} is not a domain of this pod or organization",
-                code="domain_not_verified",
                 fix=f"Add it with POST /v0/domains, then verify it; or omit domain to use {self.default_domain}.",
             )
         if not domain.covers(host):
             raise Unprocessable(
                 f"{host} is a subdomain of {domain.domain_id}, which does not allow subdomains",
-                code="domain_not_verified",
                 fix=f"Set subdomains_enabled on {domain.domain_id} (PATCH /v0/domains/{domain.domain_id}), "
                 "publish its wildcard MX record and verify it again.",
             )
         if domain.status is not DomainStatus.VERIFIED:
             raise Unprocessable(
                 f"{domain.domain_id} is not verified (status {domain.status.value})",
-                code="domain_not_verified",
                 fix=f"Publish the records of GET /v0/domains/{domain.domain_id}/zone-file, "
                 f"then call POST /v0/domains/{domain.domain_id}/verify.",
             )
