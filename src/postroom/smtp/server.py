@@ -1,6 +1,7 @@
 """Builds the aiosmtpd server for the event loop `postroom serve` runs, with its limits and STARTTLS.
 
-DATA is streamed into a spooled temporary file (memory, then disk) instead of aiosmtpd's list of lines.
+DATA is streamed (smtp/data.py) into a spooled temporary file (memory, then disk) instead of aiosmtpd's list of
+lines; what that needs of aiosmtpd's internals is in smtp/aiosmtpd_seam.py.
 """
 
 from __future__ import annotations
@@ -13,18 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiosmtpd.smtp import SMTP
-
 from postroom.services.mail.receive import ReceiveService
+from postroom.smtp.aiosmtpd_seam import StreamingSMTP
+from postroom.smtp.data import DataLimits, read_data
 from postroom.smtp.handler import IngressHandler
-from postroom.smtp.replies import IDLE_TIMEOUT, LINE_TOO_LONG, SESSION_TOO_LONG, TOO_BIG
+from postroom.smtp.replies import IDLE_TIMEOUT, SESSION_TOO_LONG, TOO_BIG
 
 log = logging.getLogger("postroom.smtp")
 
 SPOOL_MEMORY_BYTES = 1024 * 1024  # a message above this is spooled to a temporary file on disk
-WRITE_CHUNK_BYTES = 64 * 1024
 READER_LIMIT_BYTES = 64 * 1024  # asyncio stream buffer; also how much of an overlong line is read at a time
-END_OF_DATA = b".\r\n"
 # aiosmtpd's own reply texts, given our enhanced status codes
 REWRITTEN_REPLIES = {"552 Error: message size exceeds fixed maximum message size": TOO_BIG}
 
@@ -52,7 +51,7 @@ def _tls_context(options: SmtpOptions) -> ssl.SSLContext | None:
     return context
 
 
-class IngressSMTP(SMTP):
+class IngressSMTP(StreamingSMTP):
     """aiosmtpd's protocol with a streaming DATA, a total session time limit and 421 replies when closing."""
 
     def __init__(self, ingress: IngressHandler, options: SmtpOptions, tls: ssl.SSLContext | None) -> None:
@@ -69,7 +68,7 @@ class IngressSMTP(SMTP):
             ident="Postroom ESMTP",
         )
         self._ingress = ingress
-        self._max_line_bytes = options.max_line_bytes
+        self._data_limits = DataLimits(options.max_message_bytes, options.max_line_bytes)
         self._max_session_seconds = options.max_session_seconds
         self._session_handle: asyncio.TimerHandle | None = None
         self._storing = False
@@ -85,7 +84,7 @@ class IngressSMTP(SMTP):
             self._session_handle.cancel()
         super().connection_lost(error)
 
-    def _timeout_cb(self) -> None:
+    def on_idle(self) -> None:
         self._close(IDLE_TIMEOUT)
 
     def _close(self, reply: str) -> None:
@@ -96,7 +95,7 @@ class IngressSMTP(SMTP):
             self._closing_reply = reply
             return
         log.info("%r closing: %s", self.session.peer if self.session else None, reply)
-        self._writer.write(reply.encode() + b"\r\n")
+        self.write_line(reply)
         self.transport.close()
 
     async def push(self, status: Any) -> None:
@@ -117,62 +116,25 @@ class IngressSMTP(SMTP):
         await self.push("354 End data with <CR><LF>.<CR><LF>")
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115 - closed by store
         try:
-            size, refusal = await self._receive_data(spool)
+            outcome = await read_data(self.data_reader(), spool, self._data_limits, self.restart_idle_timer)
         except BaseException:
             spool.close()
             raise
-        if refusal is not None:
+        if outcome.refusal is not None:
             spool.close()
-            self.envelope = self._create_envelope()  # aiosmtpd's post-DATA state
-            await self.push(refusal)
+            self.reset_envelope()
+            await self.push(outcome.refusal)
             return
         envelope = self.envelope
         self._storing = True
         try:
-            status = await self._ingress.store(envelope, spool, size)
+            status = await self._ingress.store(envelope, spool, outcome.size)
         finally:
             self._storing = False
-        self.envelope = self._create_envelope()  # aiosmtpd's post-DATA state
+        self.reset_envelope()
         await self.push(status)
         if self._closing_reply is not None:
             self._close(self._closing_reply)
-
-    async def _receive_data(self, spool: tempfile.SpooledTemporaryFile[bytes]) -> tuple[int, str | None]:
-        """Read DATA up to the lone dot into ``spool`` (dot-unstuffed); its size and a refusal, if any."""
-        limit = self.data_size_limit
-        pending = bytearray()
-        size = 0
-        refusal: str | None = None
-        fragment = False  # the previous read ended inside an overlong line
-        while self.transport is not None:
-            try:
-                line = await self._reader.readuntil(b"\r\n")
-                continued, fragment = fragment, False
-            except asyncio.LimitOverrunError as error:
-                line = await self._reader.read(error.consumed)  # discard the overlong line piece by piece
-                continued, fragment = fragment, True
-                refusal = refusal or LINE_TOO_LONG
-            if line == END_OF_DATA and not continued:
-                break
-            size += len(line)
-            if refusal is None:
-                text = line[1:] if line[:1] == b"." else line  # the dot a sender added for transparency
-                if limit and size > limit:
-                    refusal = TOO_BIG
-                elif len(text) > self._max_line_bytes:
-                    refusal = LINE_TOO_LONG
-                else:
-                    pending += text
-                    if len(pending) >= WRITE_CHUNK_BYTES:
-                        spool.write(pending)
-                        pending.clear()
-                        self._reset_timeout()  # a big upload in progress is not idle
-            elif pending:
-                pending = bytearray()  # nothing of a refused message is kept
-        else:
-            raise ConnectionResetError("connection lost during DATA")
-        spool.write(pending)
-        return spool.tell(), refusal
 
 
 async def start_smtp(receive: ReceiveService, options: SmtpOptions) -> asyncio.Server:
