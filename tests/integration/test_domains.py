@@ -296,6 +296,11 @@ def test_the_checker_starts_soon_backs_off_and_fails_after_72_hours(
     assert 70 < len(gaps) < 150
     frozen.advance(days=3)
     assert checker.check_due(10) == 0  # never verified and FAILED: no more checks until someone asks
+    changed = ok(api.patch(f"/v0/domains/{DOMAIN}", json={"subdomains_enabled": True}))
+    assert changed["status"] == "PENDING"  # a change of settings opens a new window of checks
+    frozen.advance(seconds=61)
+    assert checker.check_due(10) == 1
+    assert ok(api.get(f"/v0/domains/{DOMAIN}"))["status"] == "PENDING"
     publish(api, zone)
     assert ok(api.post(f"/v0/domains/{DOMAIN}/verify"))["status"] == "VERIFIED"
 

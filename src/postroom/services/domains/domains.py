@@ -279,7 +279,10 @@ class DomainService:
             records = merge(self._catalogue.records(domain), domain.records)
             domain.updated_at = now
             if domain.status is not DomainStatus.NOT_STARTED and records != merge(before, domain.records):
-                # New records (an MX) wait for the next check, which comes soon; sending is not interrupted.
+                # New records (an MX) wait for the next check, which comes soon; sending is not interrupted. Someone
+                # is working on the domain: a domain not verified gets a fresh window of checks.
+                if domain.status is not DomainStatus.VERIFIED:
+                    domain.checking_since = now
                 if settle(domain, records, now, checked=False):
                     uow.outbox.add(domain_verified(domain, now))
                 if domain.next_check_at is None or domain.next_check_at > now + FIRST_CHECK_DELAY:
