@@ -76,7 +76,9 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(25 * 1024 * 1024, description="Largest accepted HTTP request body (413 above).")
     dkim_selector: str = Field("postroom", description="DKIM selector of the keys Postroom signs outgoing mail with.")
     mail_host: str | None = Field(
-        None, description="Host name the zone file's MX record points at (default: smtp_hostname, else mail.<domain>)."
+        None,
+        description="This server's public host name: the MX records of every domain point at it and custom domains' "
+        "SPF records name it (default: smtp_hostname, else mail.<default domain>).",
     )
     relay_url: str | None = Field(
         None,
@@ -103,6 +105,9 @@ class Settings(BaseSettings):
     delivery_timeout_seconds: float = Field(60.0, description="Timeout of each SMTP step when delivering out.")
     delivery_poll_seconds: float = Field(1.0, description="How often the delivery worker looks for due work anyway.")
     scheduled_draft_poll_seconds: float = Field(1.0, description="How often drafts whose send_at has passed are sent.")
+    domain_check_poll_seconds: float = Field(
+        15.0, description="How often the domain checker looks for custom domains whose DNS check is due."
+    )
     allow_private_urls: bool = Field(
         False,
         description="Allow attachment and webhook URLs on private, loopback and link-local addresses "

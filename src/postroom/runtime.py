@@ -20,7 +20,7 @@ from postroom.clock import SystemClock
 from postroom.config import Settings
 from postroom.console.app import mount_console
 from postroom.console.session import SECRET_NAME as CONSOLE_SECRET_NAME
-from postroom.delivery.dkim import DkimKey, generate_key
+from postroom.delivery.dkim import DkimKey, DkimKeyMaker, generate_key
 from postroom.delivery.fetch import HttpAttachmentFetcher
 from postroom.delivery.routing import parse_mx_overrides, parse_relay_url
 from postroom.delivery.signer import DkimSigner
@@ -46,6 +46,11 @@ from postroom.services.access.authentication import (
 from postroom.services.access.inboxes import InboxService
 from postroom.services.access.pods import PodService
 from postroom.services.container import Services
+from postroom.services.domains.catalogue import DefaultDomain, DomainCatalogue
+from postroom.services.domains.checker import DomainCheckTicker
+from postroom.services.domains.domains import DomainService
+from postroom.services.domains.hosting import HostedDomains
+from postroom.services.domains.verification import DomainVerifier
 from postroom.services.drafts.drafts import DraftService
 from postroom.services.drafts.ticker import ScheduledDraftTicker
 from postroom.services.events.dispatch import DispatchPolicy, DispatchService
@@ -55,7 +60,6 @@ from postroom.services.mail.mailbox import MailService
 from postroom.services.mail.receive import ReceiveService
 from postroom.services.mail.search import SearchService
 from postroom.services.ports import BlobStore, Clock, SpamClassifier
-from postroom.services.sending.dns import DnsService, SendingDomain
 from postroom.services.sending.outbound import OutboundService
 from postroom.services.sending.send import OutboundSettings, SendService
 from postroom.services.trust.authentication import InboundAuthenticator
@@ -192,6 +196,9 @@ class Runtime:
     def draft_ticker(self) -> ScheduledDraftTicker:
         return ScheduledDraftTicker(self.services.drafts, self.settings.scheduled_draft_poll_seconds)
 
+    def domain_checker(self) -> DomainCheckTicker:
+        return DomainCheckTicker(self.services.domain_checks, self.settings.domain_check_poll_seconds)
+
     def dispatcher(self) -> Dispatcher:
         s = self.settings
         sender = WebhookSender(SocketResolver(), s.webhook_timeout_seconds, s.allow_private_urls, self.clock)
@@ -238,6 +245,7 @@ class Runtime:
         workers = [
             asyncio.create_task(delivery_worker.run(), name="delivery-worker"),
             asyncio.create_task(self.draft_ticker().run(), name="scheduled-drafts"),
+            asyncio.create_task(self.domain_checker().run(), name="domain-checks"),
         ]
         config = uvicorn.Config(
             self.api(),
@@ -314,7 +322,8 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         ),
     )
     screening = Screening(authenticator, spam, parse_networks(settings.smtp_trusted_relays))
-    receive = ReceiveService(factory, blobs, default_domain, return_paths, screening, clock, wakeups)
+    hosted = HostedDomains(default_domain)
+    receive = ReceiveService(factory, blobs, default_domain, return_paths, screening, clock, wakeups, hosted)
     selector = settings.dkim_selector
 
     def default_domain_key() -> DkimKey:
@@ -341,7 +350,10 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         ),
         clock,
         wakeups,
+        hosted,
     )
+    catalogue = DomainCatalogue(DefaultDomain(default_domain, dkim_txt), mail_host(settings), selector)
+    verifier = DomainVerifier(factory, catalogue, resolver, clock, wakeups)
     policy = DispatchPolicy(
         lease=timedelta(seconds=settings.dispatch_lease_seconds),
         retry_schedule=settings.retry_schedule(),
@@ -349,7 +361,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
     )
     services = Services(
         access=access,
-        inboxes=InboxService(factory, tokens, default_domain, blobs, clock),
+        inboxes=InboxService(factory, tokens, hosted, blobs, clock),
         pods=PodService(factory, tokens, clock),
         api_keys=ApiKeyService(factory, tokens, clock),
         receive=receive,
@@ -357,7 +369,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         search=SearchService(factory, tokens),
         webhooks=WebhookService(factory, tokens, SocketResolver(), settings.allow_private_urls, clock),
         inbox_events=InboxEventService(factory, tokens),
-        dispatch=DispatchService(factory, policy, clock),
+        dispatch=DispatchService(factory, policy, clock, catalogue),
         health=Health(factory, blobs, spam),
         lists=ListService(factory, tokens, clock),
         send=send,
@@ -371,11 +383,12 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
                 window_seconds=settings.delivery_retry_window_seconds,
             ),
             timedelta(seconds=settings.delivery_lease_seconds),
-            frozenset({default_domain}),
+            hosted,
             clock,
             wakeups,
         ),
-        dns=DnsService(factory, [SendingDomain(default_domain, mail_host(settings), selector, dkim_txt)]),
+        domains=DomainService(factory, tokens, catalogue, verifier, resolver, DkimKeyMaker(), clock, wakeups),
+        domain_checks=verifier,
         drafts=DraftService(
             factory, tokens, blobs, send, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME)), clock
         ),

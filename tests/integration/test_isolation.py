@@ -171,8 +171,9 @@ def me(caller: str, scope: str, scope_id: str, pod: str | None, inbox: str | Non
     }
 
 
-def organization(inbox_count: int) -> dict[str, object]:
-    return {"organization_id": "ORG", "inbox_count": inbox_count, "domain_count": 0}
+def organization(inbox_count: int, domain_count: int = 1) -> dict[str, object]:
+    """``domain_count``: the default domain, for every key that may see domains at all."""
+    return {"organization_id": "ORG", "inbox_count": inbox_count, "domain_count": domain_count}
 
 
 ALL_KEYS = ["root", "org", "org_ro", "pod_a", "pod_a_ro", "pod_a_admin", "inbox_a1", "pod_b", "inbox_a2", "inbox_b1"]
@@ -198,7 +199,7 @@ TABLE: tuple[Row, ...] = (
         me("pod_a_admin", "pod", "A", "A", None),
         me("inbox_a1", "inbox", "a1", "A", "a1"),
     ),
-    get("/v0/organizations", organization(4), organization(4), *[organization(2)] * 3, organization(1)),
+    get("/v0/organizations", organization(4), organization(4), *[organization(2)] * 3, organization(1, 0)),
     # Pods: reads.
     get("/v0/pods", ["D", "A", "B"], MP, ["A"], ["A"], ["A"], [], items="pods"),
     get("/v0/pods/{A}", {"pod_id": "A"}, MP, {"pod_id": "A"}, OK, OK, NF),

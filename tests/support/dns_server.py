@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import dns.rdatatype
+import dns.zone
 from dnslib import AAAA, CNAME, MX, QTYPE, RCODE, RR, TXT, A, DNSRecord
 from dnslib.server import BaseResolver, DNSHandler, DNSServer
 
@@ -139,33 +141,18 @@ class DnsTestServer:
 
 
 def parse_zone(zone: str, origin: str) -> Iterator[tuple[str, str, str, int | None]]:
-    """(name, type, value, priority) of each record line of a small BIND zone (no $INCLUDE, no parentheses)."""
-    origin = _key(origin)
-    for raw in zone.splitlines():
-        line = raw.split(";", 1)[0].strip() if '"' not in raw else raw.strip()
-        if not line or line.startswith("$"):
-            continue
-        fields = line.split(None, 1)
-        name = fields[0]
-        rest = fields[1].split(None) if len(fields) > 1 else []
-        while rest and (rest[0].isdigit() or rest[0].upper() == "IN"):
-            rest = rest[1:]
-        if not rest:
-            continue
-        rtype = rest[0].upper()
-        if name == "@":
-            full = origin
-        elif name.endswith("."):
-            full = _key(name)
-        else:
-            full = f"{name}.{origin}"
+    """(name, type, value, priority) of each record of a BIND zone text (dnspython reads it: TXT values split
+    into several character-strings, in parentheses over several lines, come back joined)."""
+    parsed = dns.zone.from_text(zone, origin=_key(origin) + ".", check_origin=False, relativize=False)
+    for name, _ttl, rdata in parsed.iterate_rdatas():
+        full = _key(name.to_text())
+        rtype = dns.rdatatype.to_text(rdata.rdtype)
         if rtype == "MX":
-            yield full, rtype, rest[2].rstrip("."), int(rest[1])
+            yield full, rtype, _key(rdata.exchange.to_text()), int(rdata.preference)
         elif rtype == "TXT":
-            text = line[line.index('"') :]
-            yield full, rtype, "".join(part for part in text.split('"')[1::2]), None
+            yield full, rtype, b"".join(rdata.strings).decode(), None
         else:
-            yield full, rtype, rest[1].rstrip("."), None
+            yield full, rtype, _key(rdata.to_text()), None
 
 
 class _Silent:

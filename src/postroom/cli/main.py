@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from postroom.cli import api_keys, inboxes, pods
+from postroom.cli import api_keys, domains, inboxes, pods
 from postroom.cli.dns import dns
 from postroom.cli.options import DEFAULT_API_URL, ApiKeyOption, ApiUrlOption
 
@@ -21,6 +21,7 @@ app = typer.Typer(
 app.add_typer(inboxes.app, name="inboxes")
 app.add_typer(pods.app, name="pods")
 app.add_typer(api_keys.app, name="keys")
+app.add_typer(domains.app, name="domains")
 app.command()(dns)
 
 

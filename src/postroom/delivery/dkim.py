@@ -34,24 +34,39 @@ class DkimKey:
     private_pem: bytes = field(repr=False)  # RSA-2048, PKCS#1 or PKCS#8 PEM; kept out of logs
 
 
-def generate_key(domain: str, selector: str) -> DkimKey:
+def new_private_pem() -> bytes:
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
-    pem = private_key.private_bytes(
+    return private_key.private_bytes(
         encoding=serialization.Encoding.PEM,
         format=serialization.PrivateFormat.TraditionalOpenSSL,
         encryption_algorithm=serialization.NoEncryption(),
     )
-    return DkimKey(domain=domain.lower(), selector=selector, private_pem=pem)
+
+
+def generate_key(domain: str, selector: str) -> DkimKey:
+    return DkimKey(domain=domain.lower(), selector=selector, private_pem=new_private_pem())
 
 
 def public_txt(key: DkimKey) -> str:
     """The TXT record value to publish at ``<selector>._domainkey.<domain>``."""
-    private_key = serialization.load_pem_private_key(key.private_pem, password=None)
+    return public_txt_of(key.private_pem)
+
+
+def public_txt_of(private_pem: bytes) -> str:
+    private_key = serialization.load_pem_private_key(private_pem, password=None)
     public_der = private_key.public_key().public_bytes(
         encoding=serialization.Encoding.DER,
         format=serialization.PublicFormat.SubjectPublicKeyInfo,
     )
     return f"v=DKIM1; k=rsa; p={base64.b64encode(public_der).decode('ascii')}"
+
+
+class DkimKeyMaker:
+    """The DkimKeys port: new RSA-2048 keys for custom domains, with the TXT value that publishes each."""
+
+    def new_key(self) -> tuple[bytes, str]:
+        pem = new_private_pem()
+        return pem, public_txt_of(pem)
 
 
 def sign(raw: bytes, key: DkimKey) -> bytes:

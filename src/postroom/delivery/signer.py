@@ -1,6 +1,7 @@
 """Signs outgoing messages with the DKIM key of their domain (the MessageSigner port).
 
-Keys are loaded (or made and stored, for a new domain) on first use and then kept for the life of the process.
+The server's own keys (the default domain's) are loaded, or made and stored, on first use and then kept for the
+life of the process; a custom domain's key comes with each message to sign, read with the domain.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import threading
 from collections.abc import Callable, Mapping
 
 from postroom.delivery.dkim import DkimKey, public_txt, sign
+from postroom.domain.custom_domains import DkimPrivateKey
 
 
 class DkimSigner:
@@ -28,6 +30,8 @@ class DkimSigner:
         key = self.key(domain)
         return public_txt(key) if key is not None else None
 
-    def sign(self, raw: bytes, domain: str) -> bytes:
-        key = self.key(domain)
-        return sign(raw, key) if key is not None else raw
+    def sign(self, raw: bytes, domain: str, key: DkimPrivateKey | None = None) -> bytes:
+        if key is not None:
+            return sign(raw, DkimKey(domain.lower(), key.selector, key.private_pem))
+        own = self.key(domain)
+        return sign(raw, own) if own is not None else raw

@@ -121,7 +121,7 @@ class DeliveryWorker:
         raw = await asyncio.to_thread(self._outbound.raw, job)
         if raw is None or not addresses:
             return rejected
-        if self._outbound.is_local(job):
+        if await asyncio.to_thread(self._outbound.is_local, job):
             delivered = await asyncio.to_thread(self._outbound.deliver_locally, job, raw, addresses)
             return [*rejected, *delivered]
         return [*rejected, *await self._transmit(job, raw, addresses)]

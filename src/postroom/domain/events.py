@@ -1,10 +1,11 @@
-"""Outbox events: what happened, to which inbox, committed in the same transaction as the change itself.
+"""Outbox events: what happened, to which inbox or domain, committed in the same transaction as the change itself.
 
 ``data`` carries what the §4.1 payload needs beyond the message row, per event type:
 - ``message.received*``: nothing (the payload is the stored message and its thread)
 - ``message.sent``, ``message.delivered``: ``{"recipients": [address, ...]}``
 - ``message.bounced``: ``{"type": "Permanent"|"Transient", "sub_type": str, "recipients": [{"address", "status"}]}``
 - ``message.rejected``: ``{"reason": str}``
+- ``domain.verified``: ``{"domain_id": str}`` (no inbox or message; no pod for an organization-wide domain)
 """
 
 from __future__ import annotations
@@ -47,9 +48,9 @@ class OutboxEvent:
     event_id: str
     event_type: str
     organization_id: str
-    pod_id: str
-    inbox_id: str
-    message_row_id: str  # the row of the message the event is about
+    pod_id: str | None  # None: an organization-wide domain's event
+    inbox_id: str | None  # None: a domain event
+    message_row_id: str | None  # the row of the message the event is about (None: a domain event)
     created_at: datetime
     data: Mapping[str, object] = field(default_factory=dict)
 

@@ -1,6 +1,8 @@
-"""Per-message return paths (VERP) that only this server can make: ``bounces=<message row>.<tag>@<domain>``.
+"""Per-message return paths (VERP) that only this server can make: ``bounces=<message row>.<tag>@<host>``.
 
-The tag is an HMAC of the row id, so a report sent to a guessed or copied-and-edited address names nothing.
+The host is the default domain, or a custom domain's return-path host (``bounces.<domain>``, so SPF aligns with the
+From domain). The tag is an HMAC of the row id (and, off the default domain, of the host too), so a report sent
+to a guessed, copied-and-edited or moved address names nothing.
 """
 
 from __future__ import annotations
@@ -17,17 +19,22 @@ class ReturnPaths:
         self._secret = secret
         self._domain = domain.lower()
 
-    def _tag(self, row_id: str) -> str:
-        return hmac.new(self._secret, row_id.encode(), hashlib.sha256).hexdigest()[:16]
+    def _tag(self, row_id: str, host: str) -> str:
+        # The default domain's tags cover the row alone, as they always have: bounces of mail sent before custom
+        # domains existed still find their message.
+        signed = row_id if host == self._domain else f"{row_id}@{host}"
+        return hmac.new(self._secret, signed.encode(), hashlib.sha256).hexdigest()[:16]
 
-    def address(self, row_id: str) -> str:
-        return f"bounces={row_id}.{self._tag(row_id)}@{self._domain}"
+    def address(self, row_id: str, host: str | None = None) -> str:
+        """The return path of a message sent with ``host`` (default: the default domain) as its bounce host."""
+        domain = (host or self._domain).lower()
+        return f"bounces={row_id}.{self._tag(row_id, domain)}@{domain}"
 
     def message_row(self, address: str) -> str | None:
         """The row a return path of ours names, or None for any other address (or a forged tag)."""
         local, _, domain = address.strip().lower().rpartition("@")
         found = _ADDRESS.fullmatch(local)
-        if found is None or domain != self._domain:
+        if found is None or not domain:
             return None
         row_id, tag = found.groups()
-        return row_id if hmac.compare_digest(tag, self._tag(row_id)) else None
+        return row_id if hmac.compare_digest(tag, self._tag(row_id, domain)) else None

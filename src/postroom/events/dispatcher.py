@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Coroutine
 from datetime import datetime
 
-from postroom.domain.events import OutboxEvent
+from postroom.domain.events import DOMAIN_VERIFIED, OutboxEvent
 from postroom.domain.webhooks import WebhookDelivery
 from postroom.events import payloads
 from postroom.events.hub import Hub
@@ -140,9 +140,14 @@ class Dispatcher:
         cached = self._payloads.get(event.event_id)
         if cached is not None:
             return cached
-        found = self._service.message_of(event)  # a database error propagates: the lease brings the event back
+        # A database error propagates: the lease brings the event back.
+        view = self._service.domain_of(event) if event.event_type == DOMAIN_VERIFIED else None
+        found = self._service.message_of(event)  # None for a domain event
         try:
-            payload = payloads.render(event, *found) if found is not None else None
+            if view is not None:
+                payload: str | None = payloads.domain_verified(event, view)
+            else:
+                payload = payloads.render(event, *found) if found is not None else None
         except Exception:  # one event that cannot be rendered must not block every event after it
             log.exception("cannot render event %s; it is dropped", event.event_id)
             payload = None

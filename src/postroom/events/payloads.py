@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from postroom.domain.custom_domains import DomainView
 from postroom.domain.events import (
     MESSAGE_BOUNCED,
     MESSAGE_DELIVERED,
@@ -17,6 +18,7 @@ from postroom.domain.events import (
     OutboxEvent,
 )
 from postroom.domain.message import Message, Thread
+from postroom.wire.domains import DomainOut
 from postroom.wire.mail import MessageOut, ThreadItemOut
 
 MAX_PAYLOAD_BYTES = 1024 * 1024  # over this, the message's text and html are left out (spec §1.10)
@@ -72,6 +74,12 @@ def outcome(event: OutboxEvent, message: Message) -> str:
     elif event.event_type == MESSAGE_REJECTED:
         details["reason"] = data.get("reason", "")
     return _dumps(_envelope(event) | {_PAYLOAD_KEY[event.event_type]: details})
+
+
+def domain_verified(event: OutboxEvent, view: DomainView) -> str:
+    """``domain.verified``: the Domain as it is when the event is dispatched."""
+    domain = DomainOut.of_view(view).model_dump(mode="json", exclude_none=True)
+    return _dumps(_envelope(event) | {"domain": domain})
 
 
 def render(event: OutboxEvent, message: Message, thread: Thread) -> str | None:

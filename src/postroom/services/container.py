@@ -8,6 +8,8 @@ from postroom.services.access.api_keys import ApiKeyService
 from postroom.services.access.authentication import AccessService
 from postroom.services.access.inboxes import InboxService
 from postroom.services.access.pods import PodService
+from postroom.services.domains.domains import DomainService
+from postroom.services.domains.verification import DomainVerifier
 from postroom.services.drafts.drafts import DraftService
 from postroom.services.events.dispatch import DispatchService
 from postroom.services.events.webhooks import WebhookService
@@ -16,7 +18,6 @@ from postroom.services.mail.mailbox import MailService
 from postroom.services.mail.receive import ReceiveService
 from postroom.services.mail.search import SearchService
 from postroom.services.ports import HealthProbe
-from postroom.services.sending.dns import DnsService
 from postroom.services.sending.outbound import OutboundService
 from postroom.services.sending.send import SendService
 from postroom.services.trust.lists import ListService
@@ -37,6 +38,7 @@ class Services:
     health: HealthProbe
     send: SendService
     outbound: OutboundService
-    dns: DnsService
+    domains: DomainService
+    domain_checks: DomainVerifier
     drafts: DraftService
     lists: ListService

@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import BinaryIO, Protocol
 
 from postroom.domain.access import ApiKey, Organization, Pod
+from postroom.domain.custom_domains import CustomDomain, DkimPrivateKey, DomainScope
 from postroom.domain.draft import Draft
 from postroom.domain.events import InboxEvent, OutboxEvent
 from postroom.domain.inbox import Inbox
@@ -219,6 +220,27 @@ class ListEntryRepository(Protocol):
     def allow_scopes(self, scope_ids: list[str], direction: Direction) -> set[str]: ...
 
 
+class CustomDomainRepository(Protocol):
+    """Custom domains by normalised name; due verification checks are claimed with an expiring lease."""
+
+    def get(self, domain_id: str, *, lock: bool = False) -> CustomDomain | None:
+        """The domain; ``lock`` holds its row against concurrent changes until the transaction ends."""
+
+    def get_by_client_id(self, organization_id: str, client_id: str) -> CustomDomain | None: ...
+    def get_many(self, domain_ids: list[str]) -> list[CustomDomain]: ...
+    def overlapping(self, name: str) -> list[CustomDomain]:
+        """Every domain equal to ``name``, above it (``example.com`` for ``eu.example.com``) or below it."""
+
+    def add(self, domain: CustomDomain) -> None: ...
+    def update(self, domain: CustomDomain) -> None: ...
+    def delete(self, domain_id: str) -> None: ...
+    def list_page(self, scope: DomainScope, page: PageRequest) -> list[CustomDomain]: ...
+    def count(self, scope: DomainScope) -> int: ...
+    def in_pod(self, pod_id: str) -> bool: ...
+    def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[CustomDomain]:
+        """Domains whose next check is due and that no checker holds, soonest first, leased until ``lease_until``."""
+
+
 class SecretRepository(Protocol):
     def get(self, name: str) -> bytes | None: ...
     def add(self, name: str, value: bytes) -> None: ...
@@ -237,6 +259,8 @@ class UnitOfWork(Protocol):
     def api_keys(self) -> ApiKeyRepository: ...
     @property
     def secrets(self) -> SecretRepository: ...
+    @property
+    def custom_domains(self) -> CustomDomainRepository: ...
     @property
     def mail(self) -> MailRepository: ...
     @property
@@ -376,5 +400,11 @@ class AttachmentFetcher(Protocol):
 
 
 class MessageSigner(Protocol):
-    def sign(self, raw: bytes, domain: str) -> bytes:
-        """``raw`` with a DKIM-Signature of ``domain`` added (unchanged when the domain has no key)."""
+    def sign(self, raw: bytes, domain: str, key: DkimPrivateKey | None = None) -> bytes:
+        """``raw`` with a DKIM-Signature of ``domain`` added: made with ``key`` (a custom domain's own), or else with
+        the server's key of that domain (``raw`` unchanged when it has none)."""
+
+
+class DkimKeys(Protocol):
+    def new_key(self) -> tuple[bytes, str]:
+        """A new RSA-2048 signing key: (private PEM, the TXT value that publishes its public half)."""

@@ -237,9 +237,10 @@ outbox = Table(
     Column("event_id", String(64), primary_key=True),
     Column("event_type", String(64), nullable=False),
     Column("organization_id", String(64), nullable=False),
-    Column("pod_id", String(64), nullable=False),
-    Column("inbox_id", String(320), nullable=False),
-    Column("message_row_id", String(64), nullable=False),
+    # A domain event has no inbox or message, and an organization-wide domain's has no pod either.
+    Column("pod_id", String(64)),
+    Column("inbox_id", String(320)),
+    Column("message_row_id", String(64)),
     Column("created_at", UtcDateTime, nullable=False),
     Column("data", JSON, nullable=False, default=dict),
     # Set once the event has been matched to webhooks; until then a dispatcher may lease it until lease_until.
@@ -433,4 +434,40 @@ draft_attachments = Table(
     Column("content_id", Text),
     Column("blob_key", String(1024), nullable=False),
     Index("ix_draft_attachments_draft", "draft_id", "position"),
+)
+
+# Custom domains (spec §3.9): one row per name, with its own DKIM key and the state of its DNS verification. The
+# checker claims due rows by setting check_lease_until, so several processes share the checking.
+custom_domains = Table(
+    "custom_domains",
+    metadata,
+    Column("domain_id", String(253), primary_key=True),
+    Column(
+        "organization_id",
+        String(64),
+        ForeignKey("organizations.organization_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("pod_id", String(64), ForeignKey("pods.pod_id", ondelete="RESTRICT")),
+    Column("feedback_enabled", Boolean, nullable=False),
+    Column("inbound_enabled", Boolean, nullable=False),
+    Column("subdomains_enabled", Boolean, nullable=False),
+    Column("tracking_enabled", Boolean, nullable=False),
+    Column("client_id", String(256)),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(64)),
+    Column("records", JSON, nullable=False),
+    Column("dkim_selector", String(63), nullable=False),
+    Column("dkim_private_pem", LargeBinary, nullable=False),
+    Column("dkim_txt", Text, nullable=False),
+    Column("verified_at", UtcDateTime),
+    Column("checking_since", UtcDateTime, nullable=False),
+    Column("next_check_at", UtcDateTime),
+    Column("check_lease_until", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("organization_id", "client_id"),
+    Index("ix_custom_domains_org_created", "organization_id", "created_at", "domain_id"),
+    Index("ix_custom_domains_pod", "pod_id"),
+    Index("ix_custom_domains_next_check", "next_check_at"),
 )

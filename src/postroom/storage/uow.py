@@ -7,6 +7,7 @@ from types import TracebackType
 
 from sqlalchemy import Engine, text
 
+from postroom.storage.domains import SqlCustomDomainRepository
 from postroom.storage.drafts import SqlDraftRepository
 from postroom.storage.engine import WRITE_FLAG
 from postroom.storage.events import (
@@ -63,6 +64,7 @@ class SqlUnitOfWork:
         self.inboxes = SqlInboxRepository(self._connection)
         self.api_keys = SqlApiKeyRepository(self._connection)
         self.secrets = SqlSecretRepository(self._connection)
+        self.custom_domains = SqlCustomDomainRepository(self._connection)
         self.mail = SqlMailRepository(self._connection)
         self.outbox = SqlOutboxRepository(self._connection)
         self.outbound_jobs = SqlOutboundJobRepository(self._connection)

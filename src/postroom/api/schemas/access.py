@@ -211,7 +211,7 @@ class OrganizationOut(Response):
         return cls(
             organization_id=view.organization.organization_id,
             inbox_count=view.inbox_count,
-            domain_count=0,
+            domain_count=view.domain_count,
             updated_at=view.organization.updated_at,
             created_at=view.organization.created_at,
         )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from postroom.domain.access import ApiKey, Organization, Pod, Principal, ScopeType
+from postroom.domain.custom_domains import DomainScope
 from postroom.domain.ids import new_id
 from postroom.domain.listing import InboxScope
 from postroom.errors import Conflict, Forbidden, Unauthorized
@@ -54,6 +55,7 @@ class Identity:
 class OrganizationView:
     organization: Organization
     inbox_count: int
+    domain_count: int
 
 
 def require(principal: Principal, permission: str) -> None:
@@ -165,10 +167,14 @@ class AccessService:
         )
 
     def organization(self, principal: Principal) -> OrganizationView:
-        """The caller's organization; ``inbox_count`` counts only the inboxes the key itself can see."""
+        """The caller's organization; the counts cover only what the key itself can see (domains: the default
+        domain and the custom domains listed for it; none for an inbox key)."""
         with self._uow() as uow:
             organization = uow.organizations.get(principal.organization_id)
             assert organization is not None
             scope = InboxScope(principal.organization_id, principal.pod_id, principal.inbox_id)
-            count = uow.inboxes.count(scope)
-        return OrganizationView(organization, count)
+            inbox_count = uow.inboxes.count(scope)
+            domain_count = 0
+            if principal.scope_type is not ScopeType.INBOX:
+                domain_count = 1 + uow.custom_domains.count(DomainScope(principal.organization_id, principal.pod_id))
+        return OrganizationView(organization, inbox_count, domain_count)

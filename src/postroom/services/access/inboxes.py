@@ -21,9 +21,10 @@ from postroom.domain.inbox import (
 from postroom.domain.listing import InboxScope
 from postroom.domain.names import generate_username
 from postroom.domain.pagination import PageTokens
-from postroom.errors import Conflict, Forbidden, InvalidInput, Unprocessable
+from postroom.errors import Conflict, Forbidden, InvalidInput
 from postroom.services.access.authentication import require
 from postroom.services.access.scopes import visible_inbox, visible_pod
+from postroom.services.domains.hosting import HostedDomains
 from postroom.services.paging import ListParams, Page, paginate
 from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory
 
@@ -55,12 +56,12 @@ class InboxChanges:
 
 class InboxService:
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, tokens: PageTokens, default_domain: str, blobs: BlobStore, clock: Clock
+        self, uow_factory: UnitOfWorkFactory, tokens: PageTokens, hosted: HostedDomains, blobs: BlobStore, clock: Clock
     ) -> None:
         self._clock = clock
         self._uow = uow_factory
         self._tokens = tokens
-        self._default_domain = default_domain
+        self._hosted = hosted
         self._blobs = blobs
 
     def _target_pod(self, uow: UnitOfWork, principal: Principal, pod_id: str | None) -> str:
@@ -82,12 +83,7 @@ class InboxService:
 
     def create(self, principal: Principal, request: NewInbox, pod_id: str | None = None) -> Inbox:
         require(principal, "inbox_create")
-        domain = normalize_domain(request.domain) if request.domain is not None else self._default_domain
-        if domain != self._default_domain:
-            raise Unprocessable(
-                f"Domain {domain} is not a verified domain of this server",
-                fix=f"Omit domain or use {self._default_domain}.",
-            )
+        domain = normalize_domain(request.domain) if request.domain is not None else self._hosted.default_domain
         username = normalize_username(request.username) if request.username is not None else None
         display_name = check_display_name(request.display_name) if request.display_name is not None else None
         client_id = check_client_id(request.client_id) if request.client_id is not None else None
@@ -98,6 +94,7 @@ class InboxService:
                 target_pod = self._target_pod(uow, principal, pod_id)
                 if client_id is not None and (existing := self._by_client_id(uow, principal, client_id)):
                     return existing
+                self._hosted.check_new_inbox(uow, principal.organization_id, target_pod, domain)
                 local = username or generate_username()
                 address = f"{local}@{domain}"
                 if uow.inboxes.get(address) is not None:

@@ -79,5 +79,7 @@ class PodService:
                 raise Conflict("The default pod cannot be deleted", code="cannot_delete")
             if uow.pods.has_inboxes(pod.pod_id):
                 raise Conflict("Pod still holds inboxes", code="cannot_delete", fix="Delete the pod's inboxes first.")
+            if uow.custom_domains.in_pod(pod.pod_id):
+                raise Conflict("Pod still holds domains", code="cannot_delete", fix="Delete the pod's domains first.")
             uow.pods.delete(pod.pod_id)
             uow.commit()

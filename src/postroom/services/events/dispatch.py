@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from postroom.domain.custom_domains import DomainView
 from postroom.domain.events import OutboxEvent
 from postroom.domain.ids import new_id
 from postroom.domain.message import Message, Thread
 from postroom.domain.subscriptions import Subscription
 from postroom.domain.webhooks import DeliveryStatus, Webhook, WebhookDelivery, retry_delay, should_disable
+from postroom.services.domains.catalogue import DomainCatalogue
 from postroom.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 MAX_ERROR_CHARS = 500
@@ -63,8 +65,11 @@ class DispatchService:
     """Every write here may be lost in a crash without losing an event (it is repeated), so none waits for a
     disk flush: the outbox row itself was committed durably by the service that made it."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, policy: DispatchPolicy, clock: Clock) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, policy: DispatchPolicy, clock: Clock, catalogue: DomainCatalogue
+    ) -> None:
         self._clock = clock
+        self._catalogue = catalogue
         self._uow = uow_factory
         self.policy = policy
 
@@ -80,12 +85,25 @@ class DispatchService:
 
     def message_of(self, event: OutboxEvent) -> tuple[Message, Thread] | None:
         """The message an event is about and its thread, or None when it was deleted meanwhile."""
+        if event.message_row_id is None:
+            return None
         with self._uow() as uow:
             message = uow.mail.get_message_row(event.message_row_id)
             thread = uow.mail.get_thread(message.thread_id) if message is not None else None
         if message is None or thread is None:
             return None
         return message, thread
+
+    def domain_of(self, event: OutboxEvent) -> DomainView | None:
+        """The domain a domain event is about, as it is now; None when it was deleted meanwhile."""
+        domain_id = event.data.get("domain_id")
+        if not isinstance(domain_id, str):
+            return None
+        with self._uow() as uow:
+            domain = uow.custom_domains.get(domain_id)
+        if domain is None or domain.organization_id != event.organization_id:
+            return None
+        return self._catalogue.view(domain)
 
     def events(self, event_ids: list[str]) -> list[tuple[OutboxEvent, str | None]]:
         with self._uow() as uow:

@@ -20,6 +20,7 @@ from postroom.domain.return_path import ReturnPaths
 from postroom.errors import Conflict, Forbidden, NotFound
 from postroom.mime.dsn import is_permanent_failure, parse_dsn
 from postroom.mime.parse import ParsedMessage, parse_message
+from postroom.services.domains.hosting import HostedDomains
 from postroom.services.mail.filing import blob_prefix, file_in_thread, write_blobs
 from postroom.services.mail.trace import prepend_headers
 from postroom.services.outbox import commit_and_wake
@@ -65,7 +66,9 @@ class ReceiveService:
         screening: Screening,
         clock: Clock,
         wakeups: Wakeups,
+        hosted: HostedDomains,
     ) -> None:
+        self._hosted = hosted
         self._clock = clock
         self._wakeups = wakeups
         self._uow = uow_factory
@@ -81,7 +84,9 @@ class ReceiveService:
             return inbox_id
         with self._uow() as uow:
             inbox = uow.inboxes.get(inbox_id)
-        if inbox is None:
+            # An inbox whose custom domain was deleted (or is not receiving) keeps its mail but gets no more.
+            receiving = inbox is not None and self._hosted.receives(uow, inbox)
+        if inbox is None or not receiving:
             raise NotFound("No such mailbox")
         if inbox.status is InboxStatus.PAUSED:
             raise Forbidden("Mailbox is paused", code="inbox_paused")

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from postroom.domain.ids import new_id
 from postroom.domain.inbox import InboxStatus
 from postroom.domain.outbound import DeliveryResult, OutboundJob, RetryPolicy
+from postroom.services.domains.hosting import HostedDomains
 from postroom.services.mail.receive import FromInbox, InboundMessage, ReceiveService, inbox_address
 from postroom.services.outbox import commit_and_wake
 from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory, Wakeups
@@ -26,7 +27,7 @@ class OutboundService:
         receive: ReceiveService,
         retry: RetryPolicy,
         lease: timedelta,
-        local_domains: frozenset[str],
+        hosted: HostedDomains,
         clock: Clock,
         wakeups: Wakeups,
     ) -> None:
@@ -37,7 +38,7 @@ class OutboundService:
         self._receive = receive
         self._retry = retry
         self._lease = lease
-        self._local_domains = local_domains
+        self._hosted = hosted
 
     def claim(self, limit: int) -> list[OutboundJob]:
         """Due jobs, leased to the caller; a job whose worker dies comes due again when the lease runs out."""
@@ -49,7 +50,10 @@ class OutboundService:
 
     def is_local(self, job: OutboundJob) -> bool:
         """Recipients at a domain hosted here are always delivered here, whatever relay or MX is configured."""
-        return job.domain in self._local_domains
+        if job.domain == self._hosted.default_domain:
+            return True
+        with self._uow() as uow:
+            return self._hosted.receives_at(uow, job.domain)
 
     def raw(self, job: OutboundJob) -> bytes | None:
         """The signed bytes to transmit; None when the message was deleted meanwhile."""
@@ -79,7 +83,8 @@ class OutboundService:
         for address in addresses:
             with self._uow() as uow:
                 inbox = uow.inboxes.get(inbox_address(address))
-            if inbox is None:
+                receiving = inbox is not None and self._hosted.receives(uow, inbox)
+            if inbox is None or not receiving:
                 results.append(DeliveryResult(address, "permanent", 550, "5.1.1 No such mailbox here"))
             elif inbox.status is InboxStatus.PAUSED:
                 results.append(DeliveryResult(address, "permanent", 550, "5.2.1 The mailbox is paused"))

@@ -26,6 +26,7 @@ from postroom.mime.compose import HeaderError, Outgoing, OutgoingAttachment, com
 from postroom.mime.parse import parse_message
 from postroom.services.access.authentication import require
 from postroom.services.access.scopes import visible_inbox
+from postroom.services.domains.hosting import HostedDomains
 from postroom.services.mail.filing import blob_prefix, file_in_thread, write_blobs
 from postroom.services.outbox import commit_and_wake
 from postroom.services.ports import (
@@ -97,9 +98,11 @@ class SendService:
         settings: OutboundSettings,
         clock: Clock,
         wakeups: Wakeups,
+        hosted: HostedDomains,
     ) -> None:
         self._clock = clock
         self._wakeups = wakeups
+        self._hosted = hosted
         self._uow = uow_factory
         self._blobs = blobs
         self._signer = signer
@@ -211,6 +214,11 @@ class SendService:
             raise rejected("The inbox is paused and cannot send")
         recipients = envelope_recipients(composition.to, composition.cc, composition.bcc)
         with self._uow() as uow:
+            identity = self._hosted.sending_identity(uow, inbox)
+            if identity is None:
+                raise rejected(
+                    f"{inbox.domain} is no longer a verified domain of this server, so its inboxes cannot send"
+                )
             for address in recipients:
                 decision = evaluate(uow, inbox, "send", address)
                 if not decision.allowed:
@@ -220,7 +228,7 @@ class SendService:
             raw = self._compose(inbox, composition, now)
         except HeaderError as error:
             raise InvalidInput(str(error)) from error
-        signed = self._signer.sign(raw, inbox.domain)
+        signed = self._signer.sign(raw, identity.signing_domain, identity.key)
         parsed = parse_message(signed, fallback_domain=inbox.domain)
         row_id = new_id("msg")
         labels = list(dict.fromkeys([system.SENT, *composition.labels]))
@@ -231,7 +239,7 @@ class SendService:
                 if uow.inboxes.get(inbox.inbox_id) is None:
                     raise NotFound("Inbox not found")
                 file_in_thread(uow, message)
-                self._queue(uow, message, recipients)
+                self._queue(uow, message, recipients, identity.return_path_host)
                 if key is not None:
                     record = IdempotencyRecord(
                         inbox.organization_id, key, fingerprint, message.message_id, message.thread_id, now
@@ -271,7 +279,7 @@ class SendService:
             )
         )
 
-    def _queue(self, uow: UnitOfWork, message: Message, recipients: list[str]) -> None:
+    def _queue(self, uow: UnitOfWork, message: Message, recipients: list[str], bounce_host: str | None) -> None:
         now = message.created_at
         uow.outbound_jobs.add_recipients(message.row_id, recipients, now)
         by_domain: dict[str, list[str]] = {}
@@ -285,7 +293,7 @@ class SendService:
                     inbox_id=message.inbox_id,
                     organization_id=message.organization_id,
                     domain=domain,
-                    mail_from=self._settings.return_paths.address(message.row_id),
+                    mail_from=self._settings.return_paths.address(message.row_id, bounce_host),
                     recipients=addresses,
                     attempts=0,
                     next_attempt_at=now,

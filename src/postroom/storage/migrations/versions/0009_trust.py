@@ -1,6 +1,6 @@
 """inbound trust: the verdict on each message, and allow/block lists (suppressions become read-only entries)
 
-Revision ID: i11_trust
+Revision ID: 0009
 Revises: 0008
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 from postroom.storage.tables import UtcDateTime
 
-revision = "i11_trust"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None

@@ -1,0 +1,1 @@
+"""Custom domains: the API's use cases, DNS verification, and which domains this server hosts mail for."""
