@@ -73,6 +73,21 @@ class Settings(BaseSettings):
     s3_secret_access_key: str | None = Field(None, description="S3 secret access key.")
     rate_limit_per_second: float = Field(50.0, description="Sustained requests per second per API key.")
     rate_limit_burst: int = Field(200, description="Requests per API key allowed in a burst.")
+    redis_url: str | None = Field(
+        None,
+        description="redis://host:6379/0: keep the rate limits shared by every process in Redis (unset: in "
+        "PostgreSQL when the database is PostgreSQL, else in this process).",
+    )
+    roles: str = Field(
+        "api,smtp,worker,dispatcher",
+        description="What this process runs (comma-separated): api (HTTP API, websockets), smtp (inbound MX), "
+        "worker (delivery, scheduled drafts, domain checks), dispatcher (outbox to webhooks). `serve --roles` wins.",
+    )
+    drain_seconds: float = Field(
+        30.0,
+        description="On SIGTERM, how long HTTP requests, SMTP messages in DATA and deliveries under way may take "
+        "to finish before the process exits.",
+    )
     max_request_bytes: int = Field(25 * 1024 * 1024, description="Largest accepted HTTP request body (413 above).")
     dkim_selector: str = Field("postroom", description="DKIM selector of the keys Postroom signs outgoing mail with.")
     mail_host: str | None = Field(

@@ -22,8 +22,9 @@ from postroom.api.routes import (
     threads,
     webhooks,
 )
+from postroom.api.routes.health import RoleReadiness
 from postroom.services.container import Services
-from postroom.services.ports import EventStream
+from postroom.services.ports import EventStream, RateLimits
 
 
 def create_app(
@@ -35,6 +36,8 @@ def create_app(
     rate_limit_burst: int,
     max_request_bytes: int,
     access_log: bool = True,
+    rate_limits: RateLimits | None = None,
+    role_readiness: RoleReadiness | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="Postroom",
@@ -46,11 +49,22 @@ def create_app(
     app.state.services = services
     app.state.event_stream = event_stream
     app.state.websocket_key_recheck_seconds = websocket_key_recheck_seconds
-    app.state.rate_limiter = RateLimiter(rate_limit_per_second, rate_limit_burst)
+    app.state.rate_limiter = RateLimiter(rate_limit_per_second, rate_limit_burst, limits=rate_limits)
+    app.state.role_readiness = role_readiness
     errors.install(app)
     routes = (health, identity, inboxes, pods, api_keys, threads, send, messages, domains, drafts, webhooks, lists)
     for module in (*routes, inbox_events, downloads):
         app.include_router(module.router)
     app.include_router(websocket.router)
     app.add_middleware(RequestMiddleware, max_body_bytes=max_request_bytes, log_requests=access_log)
+    return app
+
+
+def create_health_app(services: Services, role_readiness: RoleReadiness) -> FastAPI:
+    """What the HTTP port serves on a process without the api role: /healthz and /readyz only."""
+    app = FastAPI(title="Postroom", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.services = services
+    app.state.role_readiness = role_readiness
+    errors.install(app)
+    app.include_router(health.router)
     return app

@@ -1,4 +1,9 @@
-"""Per-API-key token buckets held in this process (spec §8: 50 requests/s sustained, burst 200 by default)."""
+"""Per-API-key rate limiting (spec §8: 50 requests/s sustained, burst 200 by default) over a ``RateLimits``.
+
+``MemoryRateLimits`` keeps the budgets in this process (one-process deployments, SQLite); several processes share
+theirs through PostgreSQL or Redis (``postroom.storage.rate_limits``). All use the same GCRA arithmetic: one
+"theoretical arrival time" per key.
+"""
 
 from __future__ import annotations
 
@@ -6,47 +11,52 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from postroom.errors import RateLimited
+from postroom.services.ports import RateLimits
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
+class MemoryRateLimits:
+    """The ``RateLimits`` port held in this process; forgets every key when it holds ``max_keys``."""
+
+    def __init__(self, max_keys: int = 100_000, seconds: Callable[[], float] = time.monotonic) -> None:
+        self._seconds = seconds  # a monotonic clock in seconds; tests pass their own
+        self._max_keys = max_keys
+        self._arrivals: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, limit: int, window_seconds: float) -> float:
+        interval = window_seconds / limit
+        now = self._seconds()
+        with self._lock:
+            arrival = max(self._arrivals.get(key, now), now) + interval
+            if arrival - now > window_seconds + 1e-9:
+                return arrival - now - window_seconds
+            if key not in self._arrivals and len(self._arrivals) >= self._max_keys:
+                self._arrivals.clear()
+            self._arrivals[key] = arrival
+        return 0.0
 
 
 class RateLimiter:
+    """The per-key limit of the API: ``burst`` requests at once, refilled at ``rate_per_second``."""
+
     def __init__(
         self,
         rate_per_second: float,
         burst: int,
         max_keys: int = 100_000,
         seconds: Callable[[], float] = time.monotonic,
+        limits: RateLimits | None = None,
     ) -> None:
-        self._seconds = seconds  # a monotonic clock in seconds; tests pass their own
         self._rate = rate_per_second
-        self._burst = float(burst)
-        self._max_keys = max_keys
-        self._buckets: dict[str, _Bucket] = {}
-        self._lock = threading.Lock()
+        self._burst = max(1, burst)
+        self._limits = limits if limits is not None else MemoryRateLimits(max_keys, seconds)
 
     def acquire(self, key: str) -> None:
-        """Take one token for ``key`` or raise RateLimited with the seconds until one is available."""
+        """Take one request for ``key`` or raise RateLimited with the seconds until one is available."""
         if self._rate <= 0:
             return
-        now = self._seconds()
-        with self._lock:
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                if len(self._buckets) >= self._max_keys:
-                    self._buckets.clear()
-                bucket = self._buckets[key] = _Bucket(self._burst, now)
-            bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.updated) * self._rate)
-            bucket.updated = now
-            if bucket.tokens >= 1:
-                bucket.tokens -= 1
-                return
-            wait = (1 - bucket.tokens) / self._rate
-        raise RateLimited(math.ceil(wait))
+        wait = self._limits.hit(f"api-key:{key}", self._burst, self._burst / self._rate)
+        if wait > 0:
+            raise RateLimited(max(1, math.ceil(wait)))

@@ -471,3 +471,12 @@ custom_domains = Table(
     Index("ix_custom_domains_pod", "pod_id"),
     Index("ix_custom_domains_next_check", "next_check_at"),
 )
+
+# Shared request budgets (``PostgresRateLimits``): one GCRA arrival time (epoch seconds) per key. UNLOGGED on
+# PostgreSQL: losing them in a crash only resets the budgets.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("arrival", Float, nullable=False),
+)
