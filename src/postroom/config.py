@@ -145,8 +145,8 @@ class Settings(BaseSettings):
     )
     run_dispatcher: bool = Field(
         True,
-        description="Run the events dispatcher in this process (off for API/SMTP-only nodes: their websocket "
-        "clients then get no events).",
+        description="Run the dispatcher role (outbox to webhooks) here; off is the same as leaving `dispatcher` "
+        "out of POSTROOM_ROLES. API processes push websocket events either way.",
     )
     dispatch_poll_seconds: float = Field(1.0, description="Safety-net poll of the outbox when no wake-up arrives.")
     webhook_concurrency: int = Field(64, description="Webhook POSTs in flight at once per process.")
