@@ -20,13 +20,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.support.databases import postgres_database  # noqa: E402
+from tests.support.redis_server import fresh_prefix  # noqa: E402
+
 from postroom.api.ratelimit import MemoryRateLimits  # noqa: E402
 from postroom.services.ports import RateLimits  # noqa: E402
 from postroom.storage.engine import create_database_engine  # noqa: E402
 from postroom.storage.migrate import upgrade  # noqa: E402
 from postroom.storage.rate_limits import PostgresRateLimits, RedisRateLimits  # noqa: E402
-from tests.support.databases import postgres_database  # noqa: E402
-from tests.support.redis_server import fresh_prefix  # noqa: E402
 
 LIMIT, WINDOW = 10**9, 1.0  # never refuses: the cost of an allowed check, the common case
 

@@ -49,10 +49,11 @@ server.stop()
 
 @pytest.fixture
 def s3_endpoint() -> Iterator[str]:
-    process = subprocess.Popen(  # noqa: S603 - moto's server, on loopback
+    process = subprocess.Popen(
         [sys.executable, "-c", MOTO_SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
-    assert process.stdout is not None and process.stdin is not None
+    assert process.stdout is not None
+    assert process.stdin is not None
     try:
         endpoint = f"http://127.0.0.1:{int(process.stdout.readline())}"
         credentials = {"region": "us-east-1", "access_key_id": "testing", "secret_access_key": "testing"}

@@ -52,7 +52,8 @@ def test_sigterm_finishes_the_message_in_data_and_refuses_new_sessions(tmp_path:
             except smtplib.SMTPConnectError as error:
                 refusal = error
                 break
-        assert refusal is not None and refusal.smtp_code == 421
+        assert refusal is not None
+        assert refusal.smtp_code == 421
 
         session.send(b"second half\r\n.\r\n")
         code, text = session.getreply()
@@ -87,7 +88,7 @@ def test_a_process_without_the_api_role_answers_readyz_for_its_roles(tmp_path: P
 @pytest.mark.parametrize("roles", ["api,mx", ","])
 def test_an_unknown_or_empty_role_is_refused(tmp_path: Path, roles: str) -> None:
     env = ServerProcess(tmp_path).env()
-    result = subprocess.run(  # noqa: S603 - our own CLI
+    result = subprocess.run(
         [sys.executable, "-m", "postroom.cli", "serve", "--roles", roles],
         env=env,
         capture_output=True,

@@ -58,4 +58,3 @@ def test_stopping_worker_hands_back_claimed_jobs_it_had_not_started(runtime: Run
     assert job["attempts"] == 0  # the claim is undone: it was never attempted
     retaken = outbound.claim(10)  # another worker takes it at once, not after the lease
     assert [j.job_id for j in retaken] == [job["job_id"]]
-

@@ -56,6 +56,7 @@ class ServerProcess:
             POSTROOM_SMTP_PORT=str(self.smtp_port),
             POSTROOM_RATE_LIMIT_PER_SECOND="100000",
             POSTROOM_RATE_LIMIT_BURST="100000",
+            POSTROOM_DRAIN_SECONDS="5",  # stop() kills after 10 s; a test of the drain sets its own
             POSTROOM_DNS_SERVERS=sender_dns().address,  # never the system's resolver: no lookup leaves the machine
         )
         if self.database_url:
