@@ -3,7 +3,7 @@
 
 Ingest: messages/s of 2 KB mail over 8 concurrent SMTP sessions (spread over the SMTP processes) until every 250.
 Sending: messages/s and p50/p99 from the API call to receipt at a loopback sink (MX override), 20 concurrent
-senders spread over the API processes. Blobs on local disk (one host). Prints figures, never asserts. On a machine
+senders spread over the API processes. Blobs in one directory all processes share (one host). Prints figures, never asserts. On a machine
 with fewer cores than processes the split deployment cannot be faster; the figures show what it costs and that it
 works under load. Run from the repository root: ``.venv/bin/python bench/multiprocess.py [--quick]``.
 """
@@ -51,6 +51,7 @@ def deployment(roles: dict[str, str], sink: TimingSink) -> Iterator[tuple[list[S
         "PYTHONUNBUFFERED": "1",
     }
     with postgres_database() as url, tempfile.TemporaryDirectory(prefix="postroom-mp-") as data:
+        env["POSTROOM_BLOB_URL"] = f"file://{data}/blobs"  # every process reads every blob: one store
         servers = [
             ServerProcess(Path(data) / name, database_url=url, extra_env={**env, "POSTROOM_ROLES": role})
             for name, role in roles.items()
