@@ -250,6 +250,9 @@ class CustomDomainRepository(Protocol):
     def list_page(self, scope: DomainScope, page: PageRequest) -> list[CustomDomain]: ...
     def count(self, scope: DomainScope) -> int: ...
     def in_pod(self, pod_id: str) -> bool: ...
+    def every(self) -> list[CustomDomain]:
+        """Every custom domain of every organization, by name (for ``postroom doctor``)."""
+
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[CustomDomain]:
         """Domains whose next check is due and that no checker holds, soonest first, leased until ``lease_until``."""
 
