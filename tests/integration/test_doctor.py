@@ -79,7 +79,7 @@ def deployment_env(database_url: str, data_dir: Path, dns: DnsTestServer, **extr
 
 
 @pytest.fixture
-def deployment(database_url: str, tmp_path: Path, dns: DnsTestServer) -> Iterator[dict[str, str]]:
+def deployment(database_url: str, tmp_path: Path, dns: DnsTestServer) -> dict[str, str]:
     """A migrated deployment whose default domain's records (its zone file) are published on the DNS server."""
     runtime = build(make_settings(database_url, tmp_path, default_domain=DOMAIN, mail_host=MAIL_HOST), migrate=False)
     try:
@@ -90,7 +90,7 @@ def deployment(database_url: str, tmp_path: Path, dns: DnsTestServer) -> Iterato
         dns.publish_zone(runtime.services.domains.zone_file(caller, DOMAIN), DOMAIN)
     finally:
         runtime.close()
-    yield deployment_env(database_url, tmp_path, dns)
+    return deployment_env(database_url, tmp_path, dns)
 
 
 def doctor(env: dict[str, str]) -> tuple[int, dict[str, tuple[str, str]]]:
