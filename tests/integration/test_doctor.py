@@ -16,12 +16,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from moto.server import ThreadedMotoServer
 from typer.testing import CliRunner
 
 from postroom.cli.main import app
 from postroom.doctor.network import check_certificate
 from postroom.doctor.report import Status
+from postroom.doctor.storage import check_blobs
 from postroom.runtime import build
+from postroom.storage.blobs.factory import s3_client
 from tests.conftest import make_settings
 from tests.support.databases import postgres_database
 from tests.support.dns_server import DnsTestServer, dns_test_server
@@ -202,3 +205,31 @@ def test_ports_served_by_postroom_are_ok(deployment: dict[str, str], database_ur
     assert rows["API port"] == ("ok", f"127.0.0.1:{api_port} is served: /healthz answers 200")
     assert rows["SMTP port"][0] == "ok"
     assert rows["SMTP port"][1].startswith(f"127.0.0.1:{smtp_port} is served: greets with '220 ")
+
+
+def test_the_blob_check_round_trips_on_s3_and_fails_without_its_bucket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.get_host_and_port()[1]}"
+        credentials = {"s3_endpoint_url": endpoint, "s3_region": "us-east-1"}
+        keys = {"s3_access_key_id": "testing", "s3_secret_access_key": "testing"}
+        s3_client(
+            endpoint_url=endpoint, region="us-east-1", access_key_id="testing", secret_access_key="testing"
+        ).create_bucket(Bucket="doctor")
+        good = make_settings("sqlite://", tmp_path, blob_url="s3://doctor/blobs", **credentials, **keys)
+        check = check_blobs(good)
+        assert (check.status, check.detail) == (Status.OK, "s3://doctor/blobs: wrote, read back and deleted a blob")
+        missing = make_settings("sqlite://", tmp_path, blob_url="s3://no-such-bucket", **credentials, **keys)
+        check = check_blobs(missing)
+        assert check.status is Status.FAIL
+        assert check.detail.startswith("s3://no-such-bucket: ")
+    finally:
+        server.stop()
