@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from postroom.domain.labels import TRASH
 from postroom.domain.webhooks import DeliveryStatus
 from postroom.services.mail.mailbox import delete_blobs, remove_messages
-from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory
+from postroom.services.ports import BlobStore, Clock, RetentionRepository, UnitOfWorkFactory
 from postroom.services.sending.send import IDEMPOTENCY_LIFETIME
 
 
@@ -56,41 +56,28 @@ class RetentionService:
         self.policy = policy
 
     def plan(self) -> list[Sweep]:
-        """The sweeps due now, their cutoffs taken from the clock once so that every sweep has an end."""
+        """The sweeps due now, their cutoffs taken from the clock once so that every sweep has an end.
+
+        Webhook deliveries go before the outbox: an event is kept while a kept delivery needs its payload.
+        """
         now = self._clock.now()
         limit = self.policy.batch_size
-        sweeps = [
-            Sweep(
-                "idempotency_keys",
-                self._deleting(
-                    lambda uow, before: uow.retention.delete_idempotency_records(before, limit),
-                    now - IDEMPOTENCY_LIFETIME,
-                ),
-            ),
-        ]
-        kept: list[tuple[str, timedelta | None, Callable[[UnitOfWork, datetime], int]]] = [
+        kinds: list[tuple[str, timedelta | None, Callable[[RetentionRepository, datetime], int]]] = [
+            ("idempotency_keys", IDEMPOTENCY_LIFETIME, lambda r, t: r.delete_idempotency_records(t, limit)),
             (
                 "webhook_deliveries",
                 self.policy.delivered_webhooks,
-                lambda uow, before: uow.retention.delete_webhook_deliveries(DeliveryStatus.DELIVERED, before, limit),
+                lambda r, t: r.delete_webhook_deliveries(DeliveryStatus.DELIVERED, t, limit),
             ),
             (
                 "dead_letters",
                 self.policy.dead_letters,
-                lambda uow, before: uow.retention.delete_webhook_deliveries(DeliveryStatus.DEAD, before, limit),
+                lambda r, t: r.delete_webhook_deliveries(DeliveryStatus.DEAD, t, limit),
             ),
-            (
-                "outbox",
-                self.policy.dispatched_events,
-                lambda uow, before: uow.retention.delete_dispatched_events(before, limit),
-            ),
-            (
-                "delivery_results",
-                self.policy.delivery_results,
-                lambda uow, before: uow.retention.delete_finished_recipients(before, limit),
-            ),
+            ("outbox", self.policy.dispatched_events, lambda r, t: r.delete_dispatched_events(t, limit)),
+            ("delivery_results", self.policy.delivery_results, lambda r, t: r.delete_finished_recipients(t, limit)),
         ]
-        sweeps += [Sweep(name, self._deleting(delete, now - age)) for name, age, delete in kept if age is not None]
+        sweeps = [Sweep(name, self._deleting(delete, now - age)) for name, age, delete in kinds if age is not None]
         if self.policy.trash is not None:
             cutoff = now - self.policy.trash
             sweeps.append(Sweep("trash", lambda: self._delete_trash(cutoff)))
@@ -108,10 +95,10 @@ class RetentionService:
                     break
         return deleted
 
-    def _deleting(self, delete: Callable[[UnitOfWork, datetime], int], before: datetime) -> Callable[[], int]:
+    def _deleting(self, delete: Callable[[RetentionRepository, datetime], int], before: datetime) -> Callable[[], int]:
         def run() -> int:
             with self._uow(write=True, durable=False) as uow:
-                count = delete(uow, before)
+                count = delete(uow.retention, before)
                 uow.commit()
             return count
 
