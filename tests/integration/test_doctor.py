@@ -23,7 +23,10 @@ from postroom.cli.main import app
 from postroom.doctor.network import check_certificate
 from postroom.doctor.report import Status
 from postroom.doctor.storage import check_blobs
-from postroom.runtime import build
+from postroom.domain.access import Principal
+from postroom.domain.custom_domains import DomainStatus
+from postroom.runtime import Runtime, build
+from postroom.services.domains.domains import NewDomain
 from postroom.storage.blobs.factory import s3_client
 from tests.conftest import make_settings
 from tests.support.databases import postgres_database
@@ -81,16 +84,29 @@ def deployment_env(database_url: str, data_dir: Path, dns: DnsTestServer, **extr
     return env
 
 
+def set_up(runtime: Runtime, dns: DnsTestServer) -> Principal:
+    """Make the default domain's DKIM key (as `postroom serve` does on first start) and publish its zone file."""
+    runtime.signer.key(DOMAIN)
+    assert runtime.bootstrap.api_key is not None
+    caller = runtime.services.access.authenticate(f"Bearer {runtime.bootstrap.api_key}")
+    dns.clear()
+    dns.publish_zone(runtime.services.domains.zone_file(caller, DOMAIN), DOMAIN)
+    return caller
+
+
+def deployed(database_url: str, tmp_path: Path, dns: DnsTestServer) -> Runtime:
+    settings = make_settings(
+        database_url, tmp_path, default_domain=DOMAIN, mail_host=MAIL_HOST, dns_servers=dns.address
+    )
+    return build(settings, migrate=False)
+
+
 @pytest.fixture
 def deployment(database_url: str, tmp_path: Path, dns: DnsTestServer) -> dict[str, str]:
     """A migrated deployment whose default domain's records (its zone file) are published on the DNS server."""
-    runtime = build(make_settings(database_url, tmp_path, default_domain=DOMAIN, mail_host=MAIL_HOST), migrate=False)
+    runtime = deployed(database_url, tmp_path, dns)
     try:
-        runtime.signer.key(DOMAIN)  # made on first start, as `postroom serve` does
-        assert runtime.bootstrap.api_key is not None
-        caller = runtime.services.access.authenticate(f"Bearer {runtime.bootstrap.api_key}")
-        dns.clear()
-        dns.publish_zone(runtime.services.domains.zone_file(caller, DOMAIN), DOMAIN)
+        set_up(runtime, dns)
     finally:
         runtime.close()
     return deployment_env(database_url, tmp_path, dns)
@@ -233,3 +249,33 @@ def test_the_blob_check_round_trips_on_s3_and_fails_without_its_bucket(
         assert check.detail.startswith("s3://no-such-bucket: ")
     finally:
         server.stop()
+
+
+def test_custom_domains_warn_while_pending_and_fail_once_verified(
+    database_url: str, tmp_path: Path, dns: DnsTestServer
+) -> None:
+    custom = "customer-mail.example.net"
+    runtime = deployed(database_url, tmp_path, dns)
+    deployment = deployment_env(database_url, tmp_path, dns)
+    try:
+        caller = set_up(runtime, dns)
+        runtime.services.domains.create(caller, NewDomain(domain=custom))
+        code, rows = doctor(deployment)
+        assert code == 0  # its owner may not have published the records yet
+        status, detail = rows[f"{custom} DKIM"]
+        assert status == "warn"
+        assert detail.startswith(f"TXT postroom._domainkey.{custom} missing: publish 'v=DKIM1;")
+
+        dns.publish_zone(runtime.services.domains.zone_file(caller, custom), custom)
+        assert runtime.services.domains.verify(caller, custom).domain.status is DomainStatus.VERIFIED
+        code, rows = doctor(deployment)
+        assert code == 0
+        assert {name: row[0] for name, row in rows.items() if name.startswith(custom)} == {
+            name: "ok" for name in rows if name.startswith(custom)
+        }
+        dns.remove(f"_dmarc.{custom}")
+        code, rows = doctor(deployment)
+        assert code == 1  # a verified domain lost a record: mail from it will now fail DMARC checks
+        assert rows[f"{custom} DMARC"][0] == "fail"
+    finally:
+        runtime.close()
