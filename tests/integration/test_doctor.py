@@ -155,7 +155,14 @@ def test_a_database_not_migrated_fails(backend: str, tmp_path: Path, dns: DnsTes
         assert rows[f"{DOMAIN} records"] == ("fail", "not checked: the database is not usable")
 
     if backend == "sqlite":
-        check(f"sqlite:///{tmp_path / 'fresh.db'}")
+        fresh = tmp_path / "fresh.db"
+        code, rows = doctor(deployment_env(f"sqlite:///{fresh}", tmp_path, dns))
+        assert code == 1
+        assert rows["database"][0] == "fail"
+        assert f"no SQLite database at {fresh}" in rows["database"][1]
+        assert not fresh.exists()  # the doctor does not create an empty database where none was
+        fresh.touch()
+        check(f"sqlite:///{fresh}")
     else:
         with postgres_database() as url:
             check(url)

@@ -3,7 +3,10 @@ rely on earlier ones (domain records need the database for the DKIM keys and the
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from postroom.config import Settings
 from postroom.doctor.network import check_certificate, check_port
@@ -15,11 +18,27 @@ from postroom.storage.engine import create_database_engine
 from postroom.storage.uow import SqlUnitOfWorkFactory
 
 
+def missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file a URL names when it does not exist (opening it would create an empty database)."""
+    parsed = make_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    path = Path(name).expanduser()
+    return None if path.exists() else path
+
+
 def run_checks(settings: Settings, clock: Clock) -> list[Check]:
     engine: Engine | None = None
     factory: SqlUnitOfWorkFactory | None = None
+    url = settings.resolved_database_url()
+    missing = missing_sqlite_file(url)
     try:
-        engine = create_database_engine(settings.resolved_database_url())
+        if missing is not None:
+            raise FileNotFoundError(
+                f"no SQLite database at {missing}: check POSTROOM_DATA_DIR, or run `postroom migrate`"
+            )
+        engine = create_database_engine(url)
     except Exception as error:
         checks = [Check("database", Status.FAIL, f"POSTROOM_DATABASE_URL: {first_line(error)}")]
     else:
