@@ -3,9 +3,9 @@
 
 Ingest: messages/s of 2 KB mail over 8 concurrent SMTP sessions (spread over the SMTP processes) until every 250.
 Sending: messages/s and p50/p99 from the API call to receipt at a loopback sink (MX override), 20 concurrent
-senders spread over the API processes. Blobs in one directory all processes share (one host). Prints figures, never asserts. On a machine
-with fewer cores than processes the split deployment cannot be faster; the figures show what it costs and that it
-works under load. Run from the repository root: ``.venv/bin/python bench/multiprocess.py [--quick]``.
+senders spread over the API processes. Blobs in one directory all processes share (one host). Prints figures,
+never asserts. On a machine with fewer cores than processes the split deployment cannot be faster; the figures
+show what it costs and that it works under load. Run from the repository root: ``.venv/bin/python bench/multiprocess.py [--quick]``.
 """
 
 from __future__ import annotations

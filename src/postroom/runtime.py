@@ -70,6 +70,8 @@ from postroom.services.trust.authentication import InboundAuthenticator
 from postroom.services.trust.lists import ListService
 from postroom.services.trust.relays import parse_networks
 from postroom.services.trust.screening import Screening
+from postroom.services.upkeep.retention import RetentionPolicy, RetentionService, keep_days
+from postroom.services.upkeep.ticker import RetentionTicker
 from postroom.smtp.server import SmtpDrain, SmtpOptions, start_smtp
 from postroom.spam.rspamd import NoSpamClassifier, RspamdClassifier
 from postroom.storage.blobs.factory import blob_store_from_url
@@ -252,6 +254,9 @@ class Runtime:
     def domain_checker(self) -> DomainCheckTicker:
         return DomainCheckTicker(self.services.domain_checks, self.settings.domain_check_poll_seconds)
 
+    def retention_ticker(self) -> RetentionTicker:
+        return RetentionTicker(self.services.retention, self.settings.retention_poll_seconds)
+
     def dispatcher(self, deliver_webhooks: bool = True) -> Dispatcher:
         s = self.settings
         sender = WebhookSender(SocketResolver(), s.webhook_timeout_seconds, s.allow_private_urls, self.clock)
@@ -317,6 +322,7 @@ class Runtime:
                 asyncio.create_task(delivery_worker.run(), name="delivery-worker"),
                 asyncio.create_task(self.draft_ticker().run(), name="scheduled-drafts"),
                 asyncio.create_task(self.domain_checker().run(), name="domain-checks"),
+                asyncio.create_task(self.retention_ticker().run(), name="retention"),
             ]
             status.watch("worker", _alive(*workers))
         if "api" in roles:
@@ -485,6 +491,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         drafts=DraftService(
             factory, tokens, blobs, send, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME)), clock
         ),
+        retention=RetentionService(factory, blobs, retention_policy(settings), clock),
     )
     hub = Hub(settings.websocket_queue_size)
     limits = rate_limits(settings, engine)
@@ -498,6 +505,17 @@ def rate_limits(settings: Settings, engine: Engine) -> RateLimits:
     if engine.dialect.name == "postgresql":
         return PostgresRateLimits(engine)
     return MemoryRateLimits()
+
+
+def retention_policy(settings: Settings) -> RetentionPolicy:
+    return RetentionPolicy(
+        dispatched_events=keep_days(settings.retention_events_days),
+        delivered_webhooks=keep_days(settings.retention_webhook_deliveries_days),
+        dead_letters=keep_days(settings.retention_dead_letters_days),
+        delivery_results=keep_days(settings.retention_delivery_results_days),
+        trash=keep_days(settings.retention_trash_days),
+        batch_size=settings.retention_batch_size,
+    )
 
 
 def spam_classifier(settings: Settings) -> SpamClassifier:

@@ -21,6 +21,7 @@ from postroom.services.ports import HealthProbe
 from postroom.services.sending.outbound import OutboundService
 from postroom.services.sending.send import SendService
 from postroom.services.trust.lists import ListService
+from postroom.services.upkeep.retention import RetentionService
 
 
 @dataclass(frozen=True)
@@ -42,3 +43,4 @@ class Services:
     domain_checks: DomainVerifier
     drafts: DraftService
     lists: ListService
+    retention: RetentionService

@@ -295,6 +295,8 @@ webhook_deliveries = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("webhook_id", "event_id"),
     Index("ix_webhook_deliveries_queue", "status", "webhook_id", "event_created_at", "event_id"),
+    Index("ix_webhook_deliveries_event", "event_id"),
+    Index("ix_webhook_deliveries_finished", "status", "updated_at"),
 )
 
 # The inbox event log (spec §3.14): every label added to or removed from a message.
@@ -346,6 +348,7 @@ delivery_recipients = Table(
     Column("status", String(16)),
     Column("detail", Text),
     Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_delivery_recipients_updated", "updated_at"),
 )
 
 # Idempotency-Key of send requests (spec §1.8): the first result, replayed for the same request for 24 hours.
@@ -358,6 +361,7 @@ idempotency_keys = Table(
     Column("message_id", Text, nullable=False),
     Column("thread_id", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_idempotency_keys_created", "created_at"),
 )
 
 # Allow and block lists (spec §3.12) at organization, pod and inbox scope; scope_id is the narrowest of the three

@@ -26,6 +26,7 @@ from postroom.storage.repositories import (
     SqlPodRepository,
     SqlSecretRepository,
 )
+from postroom.storage.retention import SqlRetentionRepository
 
 
 class SqlUnitOfWork:
@@ -74,6 +75,7 @@ class SqlUnitOfWork:
         self.webhooks = SqlWebhookRepository(self._connection)
         self.webhook_deliveries = SqlWebhookDeliveryRepository(self._connection)
         self.inbox_events = SqlInboxEventRepository(self._connection)
+        self.retention = SqlRetentionRepository(self._connection)
         return self
 
     def commit(self) -> None:
