@@ -81,7 +81,8 @@ class Settings(BaseSettings):
     roles: str = Field(
         "api,smtp,worker,dispatcher",
         description="What this process runs (comma-separated): api (HTTP API, websockets), smtp (inbound MX), "
-        "worker (delivery, scheduled drafts, domain checks, retention), dispatcher (outbox to webhooks). `serve --roles` wins.",
+        "worker (delivery, scheduled drafts, domain checks, retention), dispatcher (outbox to webhooks). "
+        "`serve --roles` wins.",
     )
     drain_seconds: float = Field(
         30.0,
