@@ -144,7 +144,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer messages")
     args = parser.parse_args()
     count = 100 if args.quick else 400
-    print(f"{count} messages each way, ~2 KB; PostgreSQL; local blobs")
+    print(f"{count} messages each way, ~2 KB; PostgreSQL; one blob directory shared by the processes")
     with TimingSink() as sink:
         for label, roles in (("one process (all roles)", ONE), ("2 API + 2 SMTP + 2 worker processes", SPLIT)):
             with deployment(roles, sink) as (apis, smtps):
