@@ -5,7 +5,8 @@ Ingest: messages/s of 2 KB mail over 8 concurrent SMTP sessions (spread over the
 Sending: messages/s and p50/p99 from the API call to receipt at a loopback sink (MX override), 20 concurrent
 senders spread over the API processes. Blobs in one directory all processes share (one host). Prints figures,
 never asserts. On a machine with fewer cores than processes the split deployment cannot be faster; the figures
-show what it costs and that it works under load. Run from the repository root: ``.venv/bin/python bench/multiprocess.py [--quick]``.
+show what it costs and that it works under load.
+Run from the repository root: ``.venv/bin/python bench/multiprocess.py [--quick]``.
 """
 
 from __future__ import annotations
@@ -144,7 +145,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer messages")
     args = parser.parse_args()
     count = 100 if args.quick else 400
-    print(f"{count} messages each way, ~2 KB; PostgreSQL; one blob directory shared by the processes")
+    print(f"{count} messages each way, ~2 KB; PostgreSQL; one shared blob directory")
     with TimingSink() as sink:
         for label, roles in (("one process (all roles)", ONE), ("2 API + 2 SMTP + 2 worker processes", SPLIT)):
             with deployment(roles, sink) as (apis, smtps):
