@@ -56,6 +56,7 @@ from postroom.services.drafts.ticker import ScheduledDraftTicker
 from postroom.services.events.dispatch import DispatchPolicy, DispatchService
 from postroom.services.events.webhooks import WebhookService
 from postroom.services.mail.inbox_events import InboxEventService
+from postroom.services.metrics.queries import MetricsService
 from postroom.services.mail.mailbox import MailService
 from postroom.services.mail.receive import ReceiveService
 from postroom.services.mail.search import SearchService
@@ -372,6 +373,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         dispatch=DispatchService(factory, policy, clock, catalogue),
         health=Health(factory, blobs, spam),
         lists=ListService(factory, tokens, clock),
+        metrics=MetricsService(factory, clock),
         send=send,
         outbound=OutboundService(
             factory,

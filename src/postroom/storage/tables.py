@@ -471,3 +471,16 @@ custom_domains = Table(
     Index("ix_custom_domains_pod", "pod_id"),
     Index("ix_custom_domains_next_check", "next_check_at"),
 )
+
+# Counters behind the Metrics API (spec §3.13), kept in the transaction of each change: per scope ("o:", "p:" or
+# "i:" and the id), metric (an event type, a usage type or a recipient count), grain (60 or 3600 s) and cell (epoch
+# seconds of the cell's start). Usage rows hold changes; a running total is the sum of the cells before a time.
+metric_rollups = Table(
+    "metric_rollups",
+    metadata,
+    Column("scope_key", String(330), primary_key=True),
+    Column("metric", String(48), primary_key=True),
+    Column("grain", Integer, primary_key=True),
+    Column("cell", BigInteger, primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)

@@ -20,6 +20,7 @@ from postroom.errors import InvalidInput, NotFound, Unprocessable
 from postroom.services.access.authentication import require
 from postroom.services.access.scopes import visible_inbox, visible_pod
 from postroom.services.mail.labels import relabel
+from postroom.services.metrics import usage
 from postroom.services.paging import ListParams, Page, paginate
 from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory
 
@@ -171,6 +172,8 @@ class MailService:
             message = self._message(uow, principal, inbox_id, message_id, lock=True)
             uow.mail.delete_message(message.row_id)
             uow.mail.refresh_thread(message.thread_id)
+            thread_gone = uow.mail.get_thread(message.thread_id) is None
+            usage.messages_deleted(uow, [message], int(thread_gone), self._clock.now())
             uow.commit()
         self._blobs.delete_prefix(message.raw_blob_key.rsplit("/", 1)[0])
 
@@ -249,6 +252,8 @@ class MailService:
             for message in doomed:
                 uow.mail.delete_message(message.row_id)
             uow.mail.refresh_thread(thread.thread_id)
+            thread_gone = uow.mail.get_thread(thread.thread_id) is None
+            usage.messages_deleted(uow, doomed, int(thread_gone), self._clock.now())
             uow.commit()
         prefixes = [m.raw_blob_key.rsplit("/", 1)[0] for m in doomed]
         for prefix in prefixes:
