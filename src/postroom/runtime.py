@@ -56,10 +56,10 @@ from postroom.services.drafts.ticker import ScheduledDraftTicker
 from postroom.services.events.dispatch import DispatchPolicy, DispatchService
 from postroom.services.events.webhooks import WebhookService
 from postroom.services.mail.inbox_events import InboxEventService
-from postroom.services.metrics.queries import MetricsService
 from postroom.services.mail.mailbox import MailService
 from postroom.services.mail.receive import ReceiveService
 from postroom.services.mail.search import SearchService
+from postroom.services.metrics.queries import MetricsService
 from postroom.services.ports import BlobStore, Clock, SpamClassifier
 from postroom.services.sending.outbound import OutboundService
 from postroom.services.sending.send import OutboundSettings, SendService

@@ -101,7 +101,8 @@ def test_usage_is_a_running_total_through_deletes(client: TestClient, runtime: R
     assert inbox["message_count"] == [0, 2, 3, 2]
     assert inbox["thread_count"] == [0, 1, 2, 2]
     bytes_now = inbox["storage_bytes"][-1]
-    assert 0 < inbox["storage_bytes"][1] < inbox["storage_bytes"][2] and bytes_now < inbox["storage_bytes"][2]
+    assert 0 < inbox["storage_bytes"][1] < inbox["storage_bytes"][2]
+    assert bytes_now < inbox["storage_bytes"][2]
     points = client.get(
         f"/v0/inboxes/{inbox_id}/metrics/usage", params={"start": iso(at(11)), "end": iso(at(15)), "period": 3600}
     ).json()
@@ -146,7 +147,8 @@ def test_rates_divide_bounced_by_sent_recipients_over_the_window(client: TestCli
     complaint = response.json()["complaint"]
     assert [p["rate"] for p in complaint] == [0.0, 0.0, None]
     only = client.get("/v0/metrics/rates", params={**params, "rate_types": "bounce", "descending": "true"}).json()
-    assert list(only) == ["bounce"] and only["bounce"][0]["timestamp"] == "2026-03-10T12:00:00Z"
+    assert list(only) == ["bounce"]
+    assert only["bounce"][0]["timestamp"] == "2026-03-10T12:00:00Z"
     default = client.get("/v0/metrics/rates").json()
     assert len(default["bounce"]) == 24  # the rolling 24 hours sampled hourly over the last day
 

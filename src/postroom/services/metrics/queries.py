@@ -8,8 +8,8 @@ period that is not a whole number of minutes a minute's events fall in the bucke
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from postroom.domain.access import Principal
 from postroom.domain.metrics import (
