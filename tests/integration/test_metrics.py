@@ -150,7 +150,9 @@ def test_rates_divide_bounced_by_sent_recipients_over_the_window(client: TestCli
     assert list(only) == ["bounce"]
     assert only["bounce"][0]["timestamp"] == "2026-03-10T12:00:00Z"
     default = client.get("/v0/metrics/rates").json()
-    assert len(default["bounce"]) == 24  # the rolling 24 hours sampled hourly over the last day
+    # The rolling 24 hours sampled hourly over the last day, and at this moment.
+    assert len(default["bounce"]) == 25
+    assert default["bounce"][-1]["timestamp"] == "2026-03-10T12:00:30Z"
 
 
 @pytest.mark.parametrize(

@@ -236,7 +236,8 @@ class MetricsService:
     def rates(
         self, principal: Principal, query: MetricsQuery, pod_id: str | None = None, inbox_id: str | None = None
     ) -> dict[str, list[Rate]]:
-        """At each grid point in (start, end]: bounced (complained) over sent recipients in the window before it."""
+        """At each grid point in (start, end], and at ``end`` itself: bounced (complained) over sent recipients in
+        the window before it (for the point at ``end``, the window ends with the minute holding it)."""
         require(principal, "metrics_read")
         types = _types(query.types, RATE_TYPES, "rate_types")
         span = self._range(query)
@@ -248,16 +249,21 @@ class MetricsService:
                 f"window must be a whole multiple of period, at most {MAX_WINDOW} seconds", field="window"
             )
         points = [at + period for at in _bucket_starts(span, period, window) if span.start < at + period <= span.end]
-        if not points:
-            return {kind: [] for kind in types}
         metrics = [SENT_RECIPIENTS, *(RATE_RECIPIENTS[kind] for kind in types)]
+        # ``end`` off the grid gets a last point of its own, so the rate of the last minutes is not left out.
+        tail_end = cell_of(span.end - 1, MINUTE) + MINUTE if span.end % period else None
         with self._uow() as uow:
             scope = self._scope(uow, principal, pod_id, inbox_id)
-            sums = uow.metrics.bucket_sums(
-                scope.key, metrics, grain_for(period), points[0] - window, points[-1], period
-            )
-
-        cells = range(points[0] - window, points[-1], period)
+            sums = {}
+            if points:
+                sums = uow.metrics.bucket_sums(
+                    scope.key, metrics, grain_for(period), points[0] - window, points[-1], period
+                )
+            tail = {}
+            if tail_end is not None:
+                found = uow.metrics.bucket_sums(scope.key, metrics, MINUTE, tail_end - window, tail_end, window)
+                tail = {metric: amount for (metric, _), amount in found.items()}
+        cells = range(points[0] - window if points else 0, points[-1] if points else 0, period)
 
         def windowed(metric: str) -> list[int]:
             """Per point, the metric's sum over the window before it (prefix sums: one pass over the cells)."""
@@ -267,13 +273,19 @@ class MetricsService:
             width = window // period
             return [prefix[index + width] - prefix[index] for index in range(len(points))]
 
+        stamps = [from_epoch(point) for point in points]
         sent = windowed(SENT_RECIPIENTS)
+        if tail_end is not None:
+            stamps.append(from_epoch(span.end))
+            sent.append(tail.get(SENT_RECIPIENTS, 0))
         series: dict[str, list[Rate]] = {}
         for kind in types:
             bad = windowed(RATE_RECIPIENTS[kind])
+            if tail_end is not None:
+                bad.append(tail.get(RATE_RECIPIENTS[kind], 0))
             rates = [
-                Rate(from_epoch(point), bad[index] / sent[index] if sent[index] else None, sent[index])
-                for index, point in enumerate(points)
+                Rate(stamp, bad[index] / sent[index] if sent[index] else None, sent[index])
+                for index, stamp in enumerate(stamps)
             ]
             series[kind] = _ordered(rates, query)
         return series
