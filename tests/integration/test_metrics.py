@@ -7,11 +7,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
+from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
+from sqlalchemy import inspect
 
 from postroom.domain.events import MESSAGE_BOUNCED, MESSAGE_SENT, OutboxEvent
 from postroom.domain.ids import new_id
 from postroom.runtime import Runtime
+from postroom.storage.migrate import alembic_config
 from tests.integration.test_mail_api import deliver, new_inbox
 from tests.support.clock import ManualClock
 
@@ -215,3 +219,37 @@ def test_scopes_and_the_metrics_read_permission(client: TestClient, runtime: Run
     assert forbidden.status_code == 403
     reader = key(client, permissions={"metrics_read": True})
     assert client.get("/v0/metrics/rates", headers={"Authorization": f"Bearer {reader}"}).status_code == 200
+
+
+def test_the_migration_fills_the_rollups_from_stored_rows(
+    client: TestClient, runtime: Runtime, clock: ManualClock
+) -> None:
+    """Upgrading a server that already holds mail reports the same history as counters kept live."""
+    inbox_id = new_inbox(client)
+    deliver(runtime, inbox_id, "one")
+    clock.advance(hours=2, minutes=7)
+    deliver(runtime, inbox_id, "two", attach=True)
+    params = {"start": iso(at(11)), "period": 1800}
+    live = [
+        client.get(f"{path}/metrics/{kind}", params=params).json()
+        for path in ("/v0", f"/v0/inboxes/{inbox_id}")
+        for kind in ("events", "usage")
+    ]
+
+    config = alembic_config(runtime.engine)
+    parent = ScriptDirectory.from_config(config).get_revision("0012").down_revision
+    assert isinstance(parent, str)
+    with runtime.engine.connect() as connection:
+        connection.info["postroom_write"] = True
+        config.attributes["connection"] = connection
+        command.downgrade(config, parent)
+        assert not inspect(connection).has_table("metric_rollups")
+        command.upgrade(config, "head")
+        connection.commit()
+    backfilled = [
+        client.get(f"{path}/metrics/{kind}", params=params).json()
+        for path in ("/v0", f"/v0/inboxes/{inbox_id}")
+        for kind in ("events", "usage")
+    ]
+    assert backfilled == live
+    assert sum(point["count"] for point in live[0]["message.received"]) == 2
