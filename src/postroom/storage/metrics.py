@@ -53,17 +53,21 @@ class SqlMetricsRepository:
     ) -> dict[tuple[str, int], int]:
         """Sums per (metric, bucket start) of the cells in [start, end); buckets of ``period`` s (None: each cell)."""
         rows = metric_rollups.c
+        conditions = (
+            rows.scope_key == scope_key,
+            rows.metric.in_(metrics),
+            rows.grain == grain,
+            rows.cell >= start,
+            rows.cell < end,
+        )
+        if period is None or period == grain:  # one cell per bucket: read the rows as they are, no grouping
+            plain = select(rows.metric, rows.cell, rows.value).where(*conditions)
+            return {(str(row[0]), int(row[1])): int(row[2]) for row in self._c.execute(plain)}
         # Inlined (a whole number): PostgreSQL needs the GROUP BY expression to match the selected one exactly.
-        bucket = rows.cell if period is None else rows.cell - rows.cell % literal_column(str(int(period)))
+        bucket = rows.cell - rows.cell % literal_column(str(int(period)))
         query = (
             select(rows.metric, bucket.label("bucket"), func.sum(rows.value))
-            .where(
-                rows.scope_key == scope_key,
-                rows.metric.in_(metrics),
-                rows.grain == grain,
-                rows.cell >= start,
-                rows.cell < end,
-            )
+            .where(*conditions)
             .group_by(rows.metric, bucket)
         )
         return {(str(row[0]), int(cast(int, row[1]))): int(cast(int, row[2])) for row in self._c.execute(query)}
