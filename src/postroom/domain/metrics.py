@@ -121,3 +121,15 @@ def grain_for(period: int | None) -> int:
     if period is not None and period % HOUR == 0:
         return HOUR
     return MINUTE
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Work waiting in the shared queues, for monitoring (ages in seconds, 0 when nothing waits)."""
+
+    jobs: int
+    jobs_due: int
+    oldest_due_job_seconds: float
+    webhooks: int
+    oldest_webhook_seconds: float
+    undispatched: int

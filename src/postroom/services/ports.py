@@ -15,7 +15,7 @@ from postroom.domain.inbox import Inbox
 from postroom.domain.listing import InboxScope, KeyScope, MailFilter, SearchHit
 from postroom.domain.lists import Direction, ListEntry, ListType
 from postroom.domain.message import Message, Thread
-from postroom.domain.metrics import MetricOwner
+from postroom.domain.metrics import Backlog, MetricOwner
 from postroom.domain.outbound import IdempotencyRecord, OutboundJob, RecipientState
 from postroom.domain.pagination import PageRequest
 from postroom.domain.search import MailSearch, MessageHit, ThreadHit
@@ -189,6 +189,8 @@ class MetricsRepository(Protocol):
         """Per (metric, bucket start): the sum of the cells of ``grain`` in [start, end), bucketed by ``period``."""
 
     def totals_before(self, scope_key: str, metrics: list[str], grain: int, before: int) -> dict[str, int]: ...
+    def backlog(self, now: datetime) -> Backlog:
+        """What waits in the delivery queue, the webhook queue and the outbox (for monitoring)."""
 
 
 class OutboundJobRepository(Protocol):

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import cast
 
 from sqlalchemy import Connection, delete, func, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from postroom.domain.metrics import GRAINS, MetricOwner, cell_of, epoch_seconds
-from postroom.storage.tables import metric_rollups
+from postroom.domain.metrics import GRAINS, Backlog, MetricOwner, cell_of, epoch_seconds
+from postroom.storage.tables import delivery_jobs, metric_rollups, outbox, webhook_deliveries
 
 _KEY = ["scope_key", "metric", "grain", "cell"]
 
@@ -81,3 +81,35 @@ class SqlMetricsRepository:
             .group_by(rows.metric)
         )
         return {str(row[0]): int(cast(int, row[1])) for row in self._c.execute(query)}
+
+    def backlog(self, now: datetime) -> Backlog:
+        jobs = delivery_jobs.c
+        due = jobs.next_attempt_at <= now
+        job_count, due_count, oldest_due = (
+            self._c.execute(select(func.count(), func.count().filter(due), func.min(jobs.next_attempt_at).filter(due)))
+            .one()
+            ._tuple()
+        )
+        pending = webhook_deliveries.c.status == "pending"
+        hooks, oldest_event = (
+            self._c.execute(select(func.count(), func.min(webhook_deliveries.c.event_created_at)).where(pending))
+            .one()
+            ._tuple()
+        )
+        undispatched = self._c.execute(select(func.count()).where(outbox.c.dispatched_at.is_(None))).scalar_one()
+        return Backlog(
+            jobs=int(job_count),
+            jobs_due=int(due_count),
+            oldest_due_job_seconds=_age(now, oldest_due),
+            webhooks=int(hooks),
+            oldest_webhook_seconds=_age(now, oldest_event),
+            undispatched=int(undispatched),
+        )
+
+
+def _age(now: datetime, since: datetime | None) -> float:
+    if since is None:
+        return 0.0
+    if since.tzinfo is None:  # stored naive on SQLite: UTC
+        since = since.replace(tzinfo=UTC)
+    return max(0.0, (now - since).total_seconds())

@@ -483,4 +483,6 @@ metric_rollups = Table(
     Column("grain", Integer, primary_key=True),
     Column("cell", BigInteger, primary_key=True),
     Column("value", BigInteger, nullable=False),
+    # SQLite keeps rows in key order then: a range of cells is read in one sweep, not row by row through an index.
+    sqlite_with_rowid=False,
 )

@@ -79,6 +79,7 @@ def upgrade() -> None:
         sa.Column("grain", sa.Integer(), primary_key=True),
         sa.Column("cell", sa.BigInteger(), primary_key=True),
         sa.Column("value", sa.BigInteger(), nullable=False),
+        sqlite_with_rowid=False,  # rows kept in key order: a range of cells is one sweep
     )
     assert rollups is not None
     reader = op.get_bind()
