@@ -50,6 +50,11 @@ WEBHOOK_LATENCY = Histogram(
     buckets=WEBHOOK_LATENCY_BUCKETS,
 )
 
+DATABASE_POOL_SIZE = Gauge(
+    "postroom_database_pool_size",
+    "Connections the database pool keeps open at most (before overflow)",
+    multiprocess_mode="livesum",
+)
 DATABASE_CONNECTIONS_IN_USE = Gauge(
     "postroom_database_connections_in_use", "Database connections checked out of the pool", multiprocess_mode="livesum"
 )
