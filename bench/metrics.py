@@ -114,8 +114,9 @@ def load(engine: Engine, now: datetime) -> int:
         if batch:
             connection.execute(insert(metric_rollups), batch)
             count += len(batch)
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("ANALYZE metric_rollups"))
+    if engine.dialect.name == "postgresql":  # what autovacuum does to a table after many inserts
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE metric_rollups"))
     return count
 
 

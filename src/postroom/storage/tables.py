@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -478,11 +479,13 @@ custom_domains = Table(
 metric_rollups = Table(
     "metric_rollups",
     metadata,
-    Column("scope_key", String(330), primary_key=True),
-    Column("metric", String(48), primary_key=True),
-    Column("grain", Integer, primary_key=True),
-    Column("cell", BigInteger, primary_key=True),
+    Column("scope_key", String(330), nullable=False),
+    Column("metric", String(48), nullable=False),
+    Column("grain", Integer, nullable=False),
+    Column("cell", BigInteger, nullable=False),
     Column("value", BigInteger, nullable=False),
+    # PostgreSQL answers a range of cells from the key's index alone (an index-only scan, no heap page per cell).
+    PrimaryKeyConstraint("scope_key", "metric", "grain", "cell", postgresql_include=["value"]),
     # SQLite keeps rows in key order then: a range of cells is read in one sweep, not row by row through an index.
     sqlite_with_rowid=False,
 )

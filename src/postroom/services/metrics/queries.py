@@ -180,17 +180,11 @@ class MetricsService:
             scope = self._scope(uow, principal, pod_id, inbox_id)
             if period is None:  # each minute that counted something
                 sums = uow.metrics.bucket_sums(scope.key, types, MINUTE, cell_of(span.start, MINUTE), span.end, None)
-                return {
-                    kind: _ordered(
-                        [
-                            Count(from_epoch(cell), n)
-                            for (metric, cell), n in sorted(sums.items())
-                            if metric == kind and n
-                        ],
-                        query,
-                    )
-                    for kind in types
-                }
+                minutes: dict[str, list[Count]] = {kind: [] for kind in types}
+                for (metric, cell), count in sorted(sums.items()):
+                    if count:
+                        minutes[metric].append(Count(from_epoch(cell), count))
+                return {kind: _ordered(points, query) for kind, points in minutes.items()}
             starts = _bucket_starts(span, period)
             grain = grain_for(period)
             sums = uow.metrics.bucket_sums(scope.key, types, grain, starts[0], starts[-1] + period, period)
