@@ -54,7 +54,7 @@ def scrape(client: TestClient, token: str = TOKEN) -> str:
 
 
 def test_the_token_is_required_and_requests_are_counted_by_route(secured: tuple[Runtime, TestClient]) -> None:
-    runtime, client = secured
+    _, client = secured
     for headers in ({"Authorization": ""}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}):
         refused = client.get("/metrics", headers=headers)
         assert refused.status_code == 401
