@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from postroom.domain.access import Principal
 from postroom.domain.metrics import (
@@ -71,20 +71,18 @@ class Scope:
     usage_types: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Count:
     timestamp: datetime
     count: int
 
 
-@dataclass(frozen=True)
-class Total:
+class Total(NamedTuple):
     timestamp: datetime
     value: int
 
 
-@dataclass(frozen=True)
-class Rate:
+class Rate(NamedTuple):
     timestamp: datetime
     rate: float | None
     sent: int
@@ -188,8 +186,9 @@ class MetricsService:
             starts = _bucket_starts(span, period)
             grain = grain_for(period)
             sums = uow.metrics.bucket_sums(scope.key, types, grain, starts[0], starts[-1] + period, period)
+        stamps = [(at, from_epoch(at)) for at in starts]
         return {
-            kind: _ordered([Count(from_epoch(at), sums.get((kind, at), 0)) for at in starts], query) for kind in types
+            kind: _ordered([Count(stamp, sums.get((kind, at), 0)) for at, stamp in stamps], query) for kind in types
         }
 
     def usage(
