@@ -3,6 +3,8 @@ and status, rate-limit refusals, and the backlog gauges read from the database a
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,3 +116,13 @@ def test_without_a_token_metrics_are_open_only_on_loopback(database_url: str, tm
                 assert client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
         finally:
             runtime.close()
+
+
+def test_the_grafana_dashboard_uses_only_exported_metrics(secured: tuple[Runtime, TestClient]) -> None:
+    _, client = secured
+    described = set(re.findall(r"^# HELP (\S+)", scrape(client), flags=re.MULTILINE))
+    dashboard = json.loads((Path(__file__).parents[2] / "deploy" / "grafana" / "postroom.json").read_text())
+    queries = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    used = {re.sub(r"_bucket$", "", name) for query in queries for name in re.findall(r"postroom_[a-z_]+", query)}
+    assert used
+    assert used <= described, used - described
