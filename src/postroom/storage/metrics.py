@@ -85,24 +85,20 @@ class SqlMetricsRepository:
     def backlog(self, now: datetime) -> Backlog:
         jobs = delivery_jobs.c
         due = jobs.next_attempt_at <= now
-        job_count, due_count, oldest_due = (
-            self._c.execute(select(func.count(), func.count().filter(due), func.min(jobs.next_attempt_at).filter(due)))
-            .one()
-            ._tuple()
-        )
+        job_count, due_count, oldest_due = self._c.execute(
+            select(func.count(), func.count().filter(due), func.min(jobs.next_attempt_at).filter(due))
+        ).one()
         pending = webhook_deliveries.c.status == "pending"
-        hooks, oldest_event = (
-            self._c.execute(select(func.count(), func.min(webhook_deliveries.c.event_created_at)).where(pending))
-            .one()
-            ._tuple()
-        )
+        hooks, oldest_event = self._c.execute(
+            select(func.count(), func.min(webhook_deliveries.c.event_created_at)).where(pending)
+        ).one()
         undispatched = self._c.execute(select(func.count()).where(outbox.c.dispatched_at.is_(None))).scalar_one()
         return Backlog(
-            jobs=int(job_count),
-            jobs_due=int(due_count),
-            oldest_due_job_seconds=_age(now, oldest_due),
-            webhooks=int(hooks),
-            oldest_webhook_seconds=_age(now, oldest_event),
+            jobs=int(cast(int, job_count)),
+            jobs_due=int(cast(int, due_count)),
+            oldest_due_job_seconds=_age(now, cast(datetime | None, oldest_due)),
+            webhooks=int(cast(int, hooks)),
+            oldest_webhook_seconds=_age(now, cast(datetime | None, oldest_event)),
             undispatched=int(undispatched),
         )
 
