@@ -172,8 +172,7 @@ class MailService:
             message = self._message(uow, principal, inbox_id, message_id, lock=True)
             uow.mail.delete_message(message.row_id)
             uow.mail.refresh_thread(message.thread_id)
-            thread_gone = uow.mail.get_thread(message.thread_id) is None
-            usage.messages_deleted(uow, [message], int(thread_gone), self._clock.now())
+            usage.messages_deleted(uow, [message], self._clock.now())
             uow.commit()
         self._blobs.delete_prefix(message.raw_blob_key.rsplit("/", 1)[0])
 
@@ -252,8 +251,7 @@ class MailService:
             for message in doomed:
                 uow.mail.delete_message(message.row_id)
             uow.mail.refresh_thread(thread.thread_id)
-            thread_gone = uow.mail.get_thread(thread.thread_id) is None
-            usage.messages_deleted(uow, doomed, int(thread_gone), self._clock.now())
+            usage.messages_deleted(uow, doomed, self._clock.now())
             uow.commit()
         prefixes = [m.raw_blob_key.rsplit("/", 1)[0] for m in doomed]
         for prefix in prefixes:

@@ -35,17 +35,20 @@ def message_filed(uow: UnitOfWork, message: Message, *, new_thread: bool) -> Non
     uow.metrics.add(_owner(message), increments, message.created_at)
 
 
-def messages_deleted(uow: UnitOfWork, messages: Iterable[Message], threads_gone: int, now: datetime) -> None:
-    """Count deleted messages (all of one inbox) and the threads that went with them."""
-    doomed = list(messages)
-    if not doomed:
-        return
-    increments = {
-        MESSAGE_COUNT: -len(doomed),
-        STORAGE_BYTES: -sum(message.size for message in doomed),
-        THREAD_COUNT: -threads_gone,
-    }
-    uow.metrics.add(_owner(doomed[0]), increments, now)
+def messages_deleted(uow: UnitOfWork, messages: Iterable[Message], now: datetime) -> None:
+    """Count deleted messages, and the threads they left empty; call after the threads were refreshed."""
+    by_inbox: dict[MetricOwner, list[Message]] = {}
+    for message in messages:
+        by_inbox.setdefault(_owner(message), []).append(message)
+    for owner, doomed in by_inbox.items():
+        threads = dict.fromkeys(message.thread_id for message in doomed)
+        gone = sum(1 for thread_id in threads if uow.mail.get_thread(thread_id) is None)
+        increments = {
+            MESSAGE_COUNT: -len(doomed),
+            STORAGE_BYTES: -sum(message.size for message in doomed),
+            THREAD_COUNT: -gone,
+        }
+        uow.metrics.add(owner, increments, now)
 
 
 def inbox_created(uow: UnitOfWork, inbox: Inbox) -> None:
