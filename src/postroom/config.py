@@ -170,6 +170,15 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("info", description="Log level: debug, info, warning or error.")
     access_log: bool = Field(True, description="Write one structured JSON line per HTTP request.")
+    prometheus_token: str | None = Field(
+        None,
+        description="Bearer token a Prometheus scrape of /metrics must send. Unset: /metrics is served openly only "
+        "on a loopback API or on the separate metrics listener, and refused (401) on a public API.",
+    )
+    prometheus_port: int | None = Field(
+        None, description="Serve /metrics on its own listener at this port instead of the API port."
+    )
+    prometheus_host: str = Field("127.0.0.1", description="Address the separate metrics listener binds to.")
 
     def retry_schedule(self) -> tuple[float, ...]:
         try:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from ipaddress import ip_address
 
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from postroom.api.app import create_app
+from postroom.api.prometheus import metrics_app, mount_prometheus
 from postroom.clock import SystemClock
 from postroom.config import Settings
 from postroom.console.app import mount_console
@@ -35,6 +38,8 @@ from postroom.events.hub import Hub
 from postroom.events.resolver import SocketResolver
 from postroom.events.sender import WebhookSender
 from postroom.mcp.http import mount_mcp
+from postroom.observability.database import watch_pool
+from postroom.observability.exposition import Exposition, process_exited
 from postroom.services.access.api_keys import ApiKeyService
 from postroom.services.access.authentication import (
     DOWNLOAD_SECRET_NAME,
@@ -59,6 +64,8 @@ from postroom.services.mail.inbox_events import InboxEventService
 from postroom.services.mail.mailbox import MailService
 from postroom.services.mail.receive import ReceiveService
 from postroom.services.mail.search import SearchService
+from postroom.services.metrics.backlog import BacklogReader
+from postroom.services.metrics.queries import MetricsService
 from postroom.services.ports import BlobStore, Clock, SpamClassifier
 from postroom.services.sending.outbound import OutboundService
 from postroom.services.sending.send import OutboundSettings, SendService
@@ -92,6 +99,14 @@ class _GracefulServer(uvicorn.Server):
         finally:
             for sig, handler in originals.items():
                 signal.signal(sig, handler)
+
+
+class _QuietServer(uvicorn.Server):
+    """A listener beside the API (the metrics one): it leaves the signals to the API server and stops with it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 class WorkerWakeups:
@@ -155,6 +170,9 @@ class Runtime:
         )
         access = self.services.access
         mount_mcp(app, authenticate=access.authenticate, events=self.hub, api_host=self.settings.api_host)
+        if self.settings.prometheus_port is None:
+            token, loopback = self.settings.prometheus_token, is_loopback(self.settings.api_host)
+            mount_prometheus(app, self.exposition(), token=token, open_without_token=loopback)
         secret = access.server_secret(CONSOLE_SECRET_NAME)
         mount_console(app, authenticate=access.authenticate, events=self.hub, secret=secret)
         return app
@@ -265,6 +283,8 @@ class Runtime:
             server = _GracefulServer(config)
             if stop is not None:
                 workers.append(asyncio.create_task(_exit_when(stop, server), name="stop-watch"))
+            if (metrics_server := self._metrics_server()) is not None:
+                workers.append(asyncio.create_task(metrics_server.serve(), name="metrics-listener"))
             await server.serve()
         finally:
             self.wakeups.delivery = None
@@ -276,8 +296,32 @@ class Runtime:
             smtp.close()
             await smtp.wait_closed()
 
+    def _metrics_server(self) -> uvicorn.Server | None:
+        """The separate /metrics listener when POSTROOM_PROMETHEUS_PORT is set."""
+        s = self.settings
+        if s.prometheus_port is None:
+            return None
+        app = metrics_app(self.exposition(), token=s.prometheus_token)
+        config = uvicorn.Config(
+            app, host=s.prometheus_host, port=s.prometheus_port, access_log=False, log_level="warning"
+        )
+        return _QuietServer(config)
+
+    def exposition(self) -> Exposition:
+        return Exposition(BacklogReader(self.factory, self.clock))
+
     def close(self) -> None:
         self.engine.dispose()
+        process_exited(os.getpid())
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 async def _exit_when(stop: asyncio.Event, server: uvicorn.Server) -> None:
@@ -302,6 +346,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
     clock = clock or SystemClock()
     wakeups = WorkerWakeups()
     engine = create_database_engine(settings.resolved_database_url())
+    watch_pool(engine)
     if migrate:
         upgrade(engine)
     factory = SqlUnitOfWorkFactory(engine)
@@ -378,6 +423,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         dispatch=DispatchService(factory, policy, clock, catalogue),
         health=Health(factory, blobs, spam),
         lists=ListService(factory, tokens, clock),
+        metrics=MetricsService(factory, clock),
         send=send,
         outbound=OutboundService(
             factory,

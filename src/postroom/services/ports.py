@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import BinaryIO, Protocol
@@ -15,6 +15,7 @@ from postroom.domain.inbox import Inbox
 from postroom.domain.listing import InboxScope, KeyScope, MailFilter, SearchHit
 from postroom.domain.lists import Direction, ListEntry, ListType
 from postroom.domain.message import Message, Thread
+from postroom.domain.metrics import Backlog, MetricOwner
 from postroom.domain.outbound import IdempotencyRecord, OutboundJob, RecipientState
 from postroom.domain.pagination import PageRequest
 from postroom.domain.search import MailSearch, MessageHit, ThreadHit
@@ -173,6 +174,25 @@ class InboxEventRepository(Protocol):
     def list_page(self, inbox_id: str, page: PageRequest) -> list[InboxEvent]: ...
 
 
+class MetricsRepository(Protocol):
+    """Counters per scope, metric and grid cell (``postroom.domain.metrics``); times are epoch seconds."""
+
+    def add(self, owner: MetricOwner, increments: Mapping[str, int], at: datetime) -> None:
+        """Add to the owner's counters (organization, pod, inbox) in the cells holding ``at``."""
+
+    def forget(self, scope_key: str) -> None:
+        """Drop every counter of one scope (a deleted inbox's)."""
+
+    def bucket_sums(
+        self, scope_key: str, metrics: list[str], grain: int, start: int, end: int, period: int | None
+    ) -> dict[tuple[str, int], int]:
+        """Per (metric, bucket start): the sum of the cells of ``grain`` in [start, end), bucketed by ``period``."""
+
+    def totals_before(self, scope_key: str, metrics: list[str], grain: int, before: int) -> dict[str, int]: ...
+    def backlog(self, now: datetime) -> Backlog:
+        """What waits in the delivery queue, the webhook queue and the outbox (for monitoring)."""
+
+
 class OutboundJobRepository(Protocol):
     """Delivery jobs (claimed with an expiring lease) and what happened to each recipient of a sent message."""
 
@@ -297,6 +317,8 @@ class UnitOfWork(Protocol):
     def inbox_events(self) -> InboxEventRepository: ...
     @property
     def retention(self) -> RetentionRepository: ...
+    @property
+    def metrics(self) -> MetricsRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

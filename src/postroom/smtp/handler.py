@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO
 
@@ -14,6 +15,7 @@ from aiosmtpd.proxy_protocol import ProxyData
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from postroom.errors import Refused
+from postroom.observability.collectors import INGEST_LATENCY, SMTP_MESSAGES
 from postroom.services.mail.receive import InboundMessage, ReceiveService, inbox_address
 from postroom.services.trust.authentication import Connection
 from postroom.services.trust.relays import Network, is_trusted
@@ -123,6 +125,7 @@ class IngressHandler:
         except BaseException:
             spool.close()
             raise
+        started = time.perf_counter()
         loop = asyncio.get_running_loop()
         executor = self._large if size > LARGE_MESSAGE_BYTES else None
         connection = connection_of(session)
@@ -132,11 +135,16 @@ class IngressHandler:
             stored = await asyncio.shield(work)  # a dropped connection does not free the budget before the work ends
         except Refused as refusal:
             log.info("refused message from %s (%s): %s", envelope.mail_from, connection.ip, refusal.message)
+            SMTP_MESSAGES.labels("refused").inc()
             return reply_for(refusal)
         except Exception:
             log.exception("storing a message from %s failed", envelope.mail_from)
+            SMTP_MESSAGES.labels("failed").inc()
             return TRY_AGAIN
+        finally:
+            INGEST_LATENCY.observe(time.perf_counter() - started)
         log.info("accepted message from %s for %d inbox(es)", envelope.mail_from, len(stored))
+        SMTP_MESSAGES.labels("accepted").inc()
         return ACCEPTED
 
     def _store(

@@ -25,6 +25,7 @@ from postroom.errors import Conflict, Forbidden, InvalidInput
 from postroom.services.access.authentication import require
 from postroom.services.access.scopes import visible_inbox, visible_pod
 from postroom.services.domains.hosting import HostedDomains
+from postroom.services.metrics import usage
 from postroom.services.paging import ListParams, Page, paginate
 from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory
 
@@ -117,6 +118,7 @@ class InboxService:
                 )
                 try:
                     uow.inboxes.add(inbox)
+                    usage.inbox_created(uow, inbox)
                     uow.commit()
                 except Conflict:
                     pass  # a concurrent create took the address or the client_id
@@ -195,6 +197,7 @@ class InboxService:
         require(principal, "inbox_delete")
         with self._uow(write=True) as uow:
             inbox = visible_inbox(uow, principal, inbox_id, pod_id)
+            usage.inbox_deleted(uow, inbox, self._clock.now())
             uow.inboxes.delete(inbox.inbox_id)
             uow.commit()
         self._blobs.delete_prefix(f"inbox/{inbox.inbox_id}")
