@@ -32,9 +32,9 @@ from postroom.domain.pagination import PageTokens
 from postroom.domain.return_path import ReturnPaths
 from postroom.events.dispatcher import Dispatcher
 from postroom.events.hub import Hub
-from postroom.events.resolver import SocketResolver
 from postroom.events.sender import WebhookSender
 from postroom.mcp.http import mount_mcp
+from postroom.net.hosts import HostAddresses
 from postroom.services.access.api_keys import ApiKeyService
 from postroom.services.access.authentication import (
     DOWNLOAD_SECRET_NAME,
@@ -206,7 +206,9 @@ class Runtime:
 
     def dispatcher(self) -> Dispatcher:
         s = self.settings
-        sender = WebhookSender(SocketResolver(), s.webhook_timeout_seconds, s.allow_private_urls, self.clock)
+        sender = WebhookSender(
+            HostAddresses(self.resolver), s.webhook_timeout_seconds, s.allow_private_urls, self.clock
+        )
         return Dispatcher(
             self.services.dispatch,
             self.hub,
@@ -347,7 +349,9 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         blobs,
         signer,
         HttpAttachmentFetcher(
-            allow_private=settings.allow_private_urls, timeout_seconds=settings.attachment_fetch_timeout_seconds
+            HostAddresses(resolver),
+            allow_private=settings.allow_private_urls,
+            timeout_seconds=settings.attachment_fetch_timeout_seconds,
         ),
         OutboundSettings(
             return_paths=return_paths,
@@ -373,7 +377,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         receive=receive,
         mail=MailService(factory, tokens, blobs, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME)), clock),
         search=SearchService(factory, tokens),
-        webhooks=WebhookService(factory, tokens, SocketResolver(), settings.allow_private_urls, clock),
+        webhooks=WebhookService(factory, tokens, HostAddresses(resolver), settings.allow_private_urls, clock),
         inbox_events=InboxEventService(factory, tokens),
         dispatch=DispatchService(factory, policy, clock, catalogue),
         health=Health(factory, blobs, spam),
