@@ -218,12 +218,23 @@ class Runtime:
             clock=self.clock,
         )
 
+    def ensure_postmaster_inbox(self) -> None:
+        """The inbox for postmaster@ and abuse@ every hosted domain: created on first start when missing."""
+        address = self.services.receive.postmaster_inbox
+        if not self.services.inboxes.ensure_operator_inbox(self.bootstrap.organization_id, address, "Postmaster"):
+            logging.getLogger("postroom").warning(
+                "POSTROOM_POSTMASTER_INBOX %s is not an inbox and cannot be created here: mail to postmaster@ and "
+                "abuse@ is refused until it exists",
+                address,
+            )
+
     async def serve(self, stop: asyncio.Event | None = None) -> None:
         """Run the HTTP API, the SMTP server, the workers and the events dispatcher until told to stop.
 
         Told to stop means SIGINT/SIGTERM, or ``stop`` being set (for an embedding program or a test).
         """
         await asyncio.to_thread(self.signer.key, self.settings.default_domain.strip().lower())  # made on first start
+        await asyncio.to_thread(self.ensure_postmaster_inbox)
         logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per webhook POST is noise
         if not self.settings.run_dispatcher:
             await self._serve_transports(stop)
@@ -331,7 +342,10 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
     )
     screening = Screening(authenticator, spam, parse_networks(settings.smtp_trusted_relays))
     hosted = HostedDomains(default_domain)
-    receive = ReceiveService(factory, blobs, default_domain, return_paths, screening, clock, wakeups, hosted)
+    postmaster = (settings.postmaster_inbox or f"postmaster@{default_domain}").strip().lower()
+    receive = ReceiveService(
+        factory, blobs, default_domain, return_paths, screening, clock, wakeups, hosted, postmaster
+    )
     selector = settings.dkim_selector
 
     def default_domain_key() -> DkimKey:
