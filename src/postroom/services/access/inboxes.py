@@ -25,6 +25,7 @@ from postroom.errors import Conflict, Forbidden, InvalidInput, Unprocessable
 from postroom.services.access.authentication import require
 from postroom.services.access.scopes import visible_inbox, visible_pod
 from postroom.services.domains.hosting import HostedDomains
+from postroom.services.mail.filing import blob_prefix
 from postroom.services.paging import ListParams, Page, paginate
 from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory
 
@@ -213,6 +214,9 @@ class InboxService:
         require(principal, "inbox_delete")
         with self._uow(write=True) as uow:
             inbox = visible_inbox(uow, principal, inbox_id, pod_id)
+            owners = uow.inboxes.blob_owners(inbox.inbox_id)
             uow.inboxes.delete(inbox.inbox_id)
             uow.commit()
-        self._blobs.delete_prefix(f"inbox/{inbox.inbox_id}")
+        # Only the deleted rows' blobs: an inbox re-created at the same address meanwhile keeps the blobs of its mail.
+        for owner in owners:
+            self._blobs.delete_prefix(blob_prefix(inbox.inbox_id, owner))
