@@ -9,16 +9,17 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-import postroom.services.mail.receive as receive_module
 from postroom.domain.access import Principal
 from postroom.runtime import Runtime
 from postroom.services.access.inboxes import NewInbox
+from postroom.services.mail.filing import file_in_thread
 from postroom.services.mail.receive import FromInbox, InboundMessage
 from postroom.storage.blobs.local import LocalBlobStore
 
@@ -47,7 +48,7 @@ def run_together(*work: Callable[[], Any]) -> list[Any]:
     def run(index: int) -> None:
         try:
             results[index] = work[index]()
-        except BaseException as error:  # noqa: BLE001 - re-raised on the test's thread
+        except BaseException as error:  # re-raised on the test's thread
             errors.append(error)
 
     threads = [threading.Thread(target=run, args=(index,)) for index in range(len(work))]
@@ -61,19 +62,18 @@ def run_together(*work: Callable[[], Any]) -> list[Any]:
 
 
 @pytest.fixture
-def filing_barrier(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Barrier]:
+def filing_barrier(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> threading.Barrier:
     """Both writers meet right before filing into a thread, inside their write transactions where they can be
     concurrent (PostgreSQL); SQLite write transactions are serial, so there they meet before storing starts."""
     barrier = threading.Barrier(2, timeout=WAIT_SECONDS)
     if runtime.engine.dialect.name == "postgresql":
-        original = receive_module.file_in_thread
 
         def meet_then_file(uow: Any, message: Any) -> None:
             barrier.wait()
-            original(uow, message)
+            file_in_thread(uow, message)
 
-        monkeypatch.setattr(receive_module, "file_in_thread", meet_then_file)
-    yield barrier
+        monkeypatch.setattr("postroom.services.mail.receive.file_in_thread", meet_then_file)
+    return barrier
 
 
 def test_a_message_and_its_reply_filed_at_once_share_one_thread(
@@ -90,11 +90,9 @@ def test_a_message_and_its_reply_filed_at_once_share_one_thread(
 
     split = []
     for n in range(ROUNDS):
-        parent, reply = f"<p{n}@example.com>", f"<r{n}@example.com>"
-        [parent_row], [reply_row] = run_together(
-            lambda: store(mail(inbox, parent, f"round {n}")),
-            lambda: store(mail(inbox, reply, f"Re: round {n}", in_reply_to=parent)),
-        )
+        parent = mail(inbox, f"<p{n}@example.com>", f"round {n}")
+        reply = mail(inbox, f"<r{n}@example.com>", f"Re: round {n}", in_reply_to=f"<p{n}@example.com>")
+        [parent_row], [reply_row] = run_together(partial(store, parent), partial(store, reply))
         with runtime.factory() as uow:
             threads = {uow.mail.get_message_row(row).thread_id for row in (parent_row, reply_row)}  # type: ignore[union-attr]
         if len(threads) != 1:
@@ -126,14 +124,16 @@ def test_an_inbox_re_created_while_the_old_one_is_being_deleted_keeps_its_mail(
         resume.clear()
         deleting.clear()
 
-        def delete_old() -> None:
+        new_mail = InboundMessage(mail(address, f"<new{n}@example.com>", "new"), None, [address], LOCAL)
+
+        def delete_old(address: str = address) -> None:
             deleting.add(threading.get_ident())
             inboxes.delete(caller, address)
 
-        def re_create_and_receive() -> list[str]:
+        def re_create_and_receive(new_mail: InboundMessage = new_mail) -> list[str]:
             assert committed.wait(WAIT_SECONDS)
             inboxes.create(caller, NewInbox(username="phoenix"))
-            rows = receive.store(InboundMessage(mail(address, f"<new{n}@example.com>", "new"), None, [address], LOCAL))
+            rows = receive.store(new_mail)
             resume.set()
             return rows
 
