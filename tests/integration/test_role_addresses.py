@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from postroom.domain.outbound import OutboundJob
 from postroom.errors import NotFound
 from postroom.runtime import Runtime, build
 from tests.conftest import make_settings
@@ -130,6 +132,23 @@ def test_role_mail_over_smtp_is_stored_in_the_postmaster_inbox(
     assert with_smtp(roles_runtime, options(), talk) == (250, 250, 250)
     [message] = ok(api.get(f"/v0/inboxes/{postmaster}/messages"))["messages"]
     assert message["subject"] == "spam report"  # stored once, though two role addresses named the inbox
+
+
+def test_local_delivery_to_a_role_address_reaches_the_postmaster_inbox(roles_runtime: Runtime, api: TestClient) -> None:
+    default = roles_runtime.settings.default_domain
+    sender = ok(api.post("/v0/inboxes", json={"username": "agent"}))
+    now = datetime.now(UTC)
+    organization = roles_runtime.bootstrap.organization_id
+    recipients = [f"Abuse@{default}", f"nobody@{default}"]
+    job = OutboundJob("job_r", "msg_r", sender["inbox_id"], organization, default, "b@x", recipients, 0, now, now, now)
+    raw = f"From: {sender['inbox_id']}\r\nTo: abuse@{default}\r\nSubject: local report\r\n\r\nhi\r\n".encode()
+    results = roles_runtime.services.outbound.deliver_locally(job, raw, job.recipients)
+    assert [(result.address, result.outcome) for result in results] == [
+        (f"Abuse@{default}", "delivered"),
+        (f"nobody@{default}", "permanent"),
+    ]
+    [message] = ok(api.get(f"/v0/inboxes/postmaster@{default}/messages"))["messages"]
+    assert message["subject"] == "local report"
 
 
 def test_the_operator_names_the_postmaster_inbox(
