@@ -23,7 +23,7 @@ class HostAddresses:
             return [str(ipaddress.ip_address(host))]
         except ValueError:
             pass
-        if host == "localhost" or host.endswith(".localhost"):
+        if host.rstrip(".") == "localhost" or host.rstrip(".").endswith(".localhost"):
             return ["127.0.0.1", "::1"]  # RFC 6761 §6.3: loopback, whatever a DNS server says
         if self._dns is not None:
             try:
