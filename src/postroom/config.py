@@ -22,6 +22,11 @@ class Settings(BaseSettings):
         "postroom.localhost",
         description="Domain of generated inbox addresses; always usable without verification.",
     )
+    postmaster_inbox: str | None = Field(
+        None,
+        description="Inbox that receives mail to postmaster@ and abuse@ every hosted domain (RFC 5321 §4.5.1, "
+        "RFC 2142). Default: postmaster@<default domain>, created on first start.",
+    )
     api_host: str = Field("127.0.0.1", description="Address the HTTP API listens on.")
     api_port: int = Field(8080, description="Port of the HTTP API.")
     smtp_host: str = Field("127.0.0.1", description="Address the inbound SMTP server listens on.")

@@ -35,9 +35,9 @@ from postroom.domain.pagination import PageTokens
 from postroom.domain.return_path import ReturnPaths
 from postroom.events.dispatcher import Dispatcher
 from postroom.events.hub import Hub
-from postroom.events.resolver import SocketResolver
 from postroom.events.sender import WebhookSender
 from postroom.mcp.http import mount_mcp
+from postroom.net.hosts import HostAddresses
 from postroom.observability.database import watch_pool
 from postroom.observability.exposition import Exposition, process_exited
 from postroom.services.access.api_keys import ApiKeyService
@@ -224,7 +224,9 @@ class Runtime:
 
     def dispatcher(self) -> Dispatcher:
         s = self.settings
-        sender = WebhookSender(SocketResolver(), s.webhook_timeout_seconds, s.allow_private_urls, self.clock)
+        sender = WebhookSender(
+            HostAddresses(self.resolver), s.webhook_timeout_seconds, s.allow_private_urls, self.clock
+        )
         return Dispatcher(
             self.services.dispatch,
             self.hub,
@@ -234,12 +236,23 @@ class Runtime:
             clock=self.clock,
         )
 
+    def ensure_postmaster_inbox(self) -> None:
+        """The inbox for postmaster@ and abuse@ every hosted domain: created on first start when missing."""
+        address = self.services.receive.postmaster_inbox
+        if not self.services.inboxes.ensure_operator_inbox(self.bootstrap.organization_id, address, "Postmaster"):
+            logging.getLogger("postroom").warning(
+                "POSTROOM_POSTMASTER_INBOX %s is not an inbox and cannot be created here: mail to postmaster@ and "
+                "abuse@ is refused until it exists",
+                address,
+            )
+
     async def serve(self, stop: asyncio.Event | None = None) -> None:
         """Run the HTTP API, the SMTP server, the workers and the events dispatcher until told to stop.
 
         Told to stop means SIGINT/SIGTERM, or ``stop`` being set (for an embedding program or a test).
         """
         await asyncio.to_thread(self.signer.key, self.settings.default_domain.strip().lower())  # made on first start
+        await asyncio.to_thread(self.ensure_postmaster_inbox)
         logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per webhook POST is noise
         if not self.settings.run_dispatcher:
             await self._serve_transports(stop)
@@ -374,7 +387,10 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
     )
     screening = Screening(authenticator, spam, parse_networks(settings.smtp_trusted_relays))
     hosted = HostedDomains(default_domain)
-    receive = ReceiveService(factory, blobs, default_domain, return_paths, screening, clock, wakeups, hosted)
+    postmaster = (settings.postmaster_inbox or f"postmaster@{default_domain}").strip().lower()
+    receive = ReceiveService(
+        factory, blobs, default_domain, return_paths, screening, clock, wakeups, hosted, postmaster
+    )
     selector = settings.dkim_selector
 
     def default_domain_key() -> DkimKey:
@@ -392,7 +408,9 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         blobs,
         signer,
         HttpAttachmentFetcher(
-            allow_private=settings.allow_private_urls, timeout_seconds=settings.attachment_fetch_timeout_seconds
+            HostAddresses(resolver),
+            allow_private=settings.allow_private_urls,
+            timeout_seconds=settings.attachment_fetch_timeout_seconds,
         ),
         OutboundSettings(
             return_paths=return_paths,
@@ -418,7 +436,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         receive=receive,
         mail=MailService(factory, tokens, blobs, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME)), clock),
         search=SearchService(factory, tokens),
-        webhooks=WebhookService(factory, tokens, SocketResolver(), settings.allow_private_urls, clock),
+        webhooks=WebhookService(factory, tokens, HostAddresses(resolver), settings.allow_private_urls, clock),
         inbox_events=InboxEventService(factory, tokens),
         dispatch=DispatchService(factory, policy, clock, catalogue),
         health=Health(factory, blobs, spam),

@@ -10,13 +10,14 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO
+from weakref import WeakKeyDictionary
 
 from aiosmtpd.proxy_protocol import ProxyData
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from postroom.errors import Refused
 from postroom.observability.collectors import INGEST_LATENCY, SMTP_MESSAGES
-from postroom.services.mail.receive import InboundMessage, ReceiveService, inbox_address
+from postroom.services.mail.receive import InboundMessage, ReceiveService
 from postroom.services.trust.authentication import Connection
 from postroom.services.trust.relays import Network, is_trusted
 from postroom.smtp.replies import ACCEPTED, NO_RECIPIENTS, RECIPIENT_OK, TOO_MANY_RECIPIENTS, TRY_AGAIN, reply_for
@@ -80,6 +81,8 @@ class IngressHandler:
         self._budget = ByteBudget(store_budget_bytes)
         self._large = ThreadPoolExecutor(max_workers=1, thread_name_prefix="postroom-smtp-large")
         self._trusted_relays = trusted_relays
+        # The inbox each accepted RCPT delivers to, in RCPT order (a role address names another inbox than its own).
+        self._destinations: WeakKeyDictionary[Envelope, list[str]] = WeakKeyDictionary()
 
     async def handle_PROXY(  # noqa: N802 - aiosmtpd's hook name
         self, server: SMTP, session: Session, envelope: Envelope, proxy_data: ProxyData
@@ -98,12 +101,13 @@ class IngressHandler:
         if len(envelope.rcpt_tos) >= self._max_recipients:
             return TOO_MANY_RECIPIENTS
         try:
-            await asyncio.to_thread(self._receive.accept_recipient, address)
+            inbox_id = await asyncio.to_thread(self._receive.accept_recipient, address)
         except Exception as error:
             reply = reply_for(error)
             if reply == TRY_AGAIN:
                 log.exception("RCPT %s failed", address)
             return reply
+        self._destinations.setdefault(envelope, []).append(inbox_id)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return RECIPIENT_OK
@@ -115,11 +119,11 @@ class IngressHandler:
 
     async def store(self, session: Session, envelope: Envelope, spool: IO[bytes], size: int) -> str:
         """Store the spooled message (closed here) once per recipient inbox; the reply for the end of DATA."""
-        if not envelope.rcpt_tos:
+        inbox_ids = self._destinations.pop(envelope, [])
+        if not inbox_ids:
             spool.close()
             return NO_RECIPIENTS
         try:
-            inbox_ids = [inbox_address(address) for address in envelope.rcpt_tos]
             weight = self._budget.weight(size)
             await self._budget.acquire(weight)
         except BaseException:

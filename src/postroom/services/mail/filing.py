@@ -92,6 +92,8 @@ def file_in_thread(uow: UnitOfWork, message: Message) -> None:
     """
     referenced = unique([*message.references, message.in_reply_to or ""])
     keys = unique([message.message_id, *referenced])
+    # Without the lock a message and its reply filed at the same moment each miss the other and start two threads.
+    uow.mail.lock_thread_keys(message.inbox_id, keys)
     thread_id = uow.mail.thread_for_keys(message.inbox_id, keys)
     thread = uow.mail.lock_thread(thread_id) if thread_id else None
     new_thread = thread is None
