@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from postroom.api import downloads, errors, websocket
+from postroom.api.deps import storable_body
 from postroom.api.middleware import RequestMiddleware
 from postroom.api.ratelimit import RateLimiter
 from postroom.api.routes import (
@@ -42,6 +43,7 @@ def create_app(
         version="0.1.0",
         docs_url="/docs",
         redoc_url=None,
+        dependencies=[Depends(storable_body)],
     )
     app.state.services = services
     app.state.event_stream = event_stream
