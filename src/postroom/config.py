@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     s3_secret_access_key: str | None = Field(None, description="S3 secret access key.")
     rate_limit_per_second: float = Field(50.0, description="Sustained requests per second per API key.")
     rate_limit_burst: int = Field(200, description="Requests per API key allowed in a burst.")
+    auth_failures_per_minute: float = Field(
+        6.0,
+        description="Failed authentications per minute a client address regains; beyond its burst it is answered "
+        "429 (0 = no limit).",
+    )
+    auth_failure_burst: int = Field(30, description="Failed authentications a client address may make in a burst.")
     max_request_bytes: int = Field(25 * 1024 * 1024, description="Largest accepted HTTP request body (413 above).")
     dkim_selector: str = Field("postroom", description="DKIM selector of the keys Postroom signs outgoing mail with.")
     mail_host: str | None = Field(

@@ -150,6 +150,9 @@ class Runtime:
             rate_limit_burst=self.settings.rate_limit_burst,
             max_request_bytes=self.settings.max_request_bytes,
             access_log=self.settings.access_log,
+            clock=self.clock,
+            auth_failures_per_minute=self.settings.auth_failures_per_minute,
+            auth_failure_burst=self.settings.auth_failure_burst,
         )
         access = self.services.access
         mount_mcp(app, authenticate=access.authenticate, events=self.hub, api_host=self.settings.api_host)

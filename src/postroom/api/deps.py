@@ -10,12 +10,12 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from starlette.requests import HTTPConnection
 
-from postroom.api.ratelimit import RateLimiter
+from postroom.api.ratelimit import FailedAuthentications, RateLimiter
 from postroom.api.rawpath import segment
 from postroom.domain.access import Principal
 from postroom.domain.instants import as_utc
 from postroom.domain.text import storable
-from postroom.errors import InvalidInput
+from postroom.errors import InvalidInput, Unauthorized
 from postroom.services.container import Services
 from postroom.services.paging import ListParams
 
@@ -25,11 +25,34 @@ async def services(request: Request) -> Services:
     return value
 
 
+def authorization_header(connection: HTTPConnection) -> str | None:
+    """The one Authorization header; several are refused rather than letting one of them win."""
+    values = connection.headers.getlist("authorization")
+    if len(values) > 1:
+        raise InvalidInput("Send one Authorization header, not several", field="authorization")
+    return values[0] if values else None
+
+
+def principal_of(connection: HTTPConnection, authorization: str | None) -> Principal:
+    """The principal of a credential, counting failures per client address (429 once it has none left)."""
+    container: Services = connection.app.state.services
+    failures: FailedAuthentications = connection.app.state.failed_authentications
+    client = connection.client.host if connection.client else ""
+    failures.check(client, authorization)
+    try:
+        principal = container.access.authenticate(authorization)
+    except Unauthorized:
+        failures.failed(client)
+        raise
+    if authorization:
+        failures.succeeded(authorization)
+    return principal
+
+
 def authenticate(request: Request) -> Principal:
     """Runs in the threadpool (it reads the database); the other dependencies are cheap and run on the loop."""
-    container: Services = request.app.state.services
     limiter: RateLimiter = request.app.state.rate_limiter
-    principal = container.access.authenticate(request.headers.get("authorization"))
+    principal = principal_of(request, authorization_header(request))
     request.state.api_key_id = principal.api_key_id
     limiter.acquire(principal.api_key_id)
     return principal
