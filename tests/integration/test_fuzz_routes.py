@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from postroom.runtime import Runtime, build
 from tests.conftest import make_settings
 from tests.support.clock import TestClock
-from tests.support.routes import Operation, operations
+from tests.support.routes import Operation, models_in, operations
 from tests.support.scopes import populate
 
 EXAMPLES_PER_OPERATION = {"sqlite": 8, "postgresql": 4}  # per route and method; PostgreSQL is slower
@@ -82,23 +82,14 @@ def _model_fields(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[str
     seen.add(model)
     names = set(model.model_fields)
     for info in model.model_fields.values():
-        for inner in _models_in(info.annotation):
+        for inner in models_in(info.annotation):
             names |= _model_fields(inner, seen)
     return names
 
 
-def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        yield annotation
-    for argument in getattr(annotation, "__args__", ()):
-        yield from _models_in(argument)
-
-
 def body_fields(operation: Operation) -> list[str]:
-    body = operation.route.body_field
-    if body is None:
-        return []
-    return sorted({name for model in _models_in(body.field_info.annotation) for name in _model_fields(model, set())})
+    model = operation.body_model
+    return [] if model is None else sorted(_model_fields(model, set()))
 
 
 def query_names(operation: Operation) -> list[str]:
@@ -109,10 +100,6 @@ def query_names(operation: Operation) -> list[str]:
             yield from walk(inner)
 
     return sorted({*walk(operation.route.dependant), *LIST_FILTERS})
-
-
-def path_names(operation: Operation) -> list[str]:
-    return [part[1:-1] for part in operation.path.split("/") if part.startswith("{")]
 
 
 @dataclass
@@ -159,7 +146,7 @@ class Probe:
 
     def path(self, operation: Operation) -> st.SearchStrategy[str]:
         segments = {}
-        for name in path_names(operation):
+        for name in operation.path_names:
             hostile = self.text().map(lambda text: quote(text.encode("utf-8", "surrogatepass"), safe=""))
             real = st.just(quote(self.ids[name], safe="@<>")) if name in self.ids else hostile
             segments[name] = st.one_of(real, real, real, hostile)

@@ -209,3 +209,12 @@ def test_websocket_handshake_failures_use_up_the_address_budget(limited: Runtime
                 pass
             assert denied.value.status_code == 401
         assert_error(stranger.get("/v0/auth/me", headers={"Authorization": "Bearer pr_x"}), 429)
+
+
+def test_an_inbox_key_listing_the_domains_of_an_unseen_pod_is_a_404(client: TestClient, inbox: str) -> None:
+    """Found by the generated scope matrix: this pod route answered an empty 200 for any pod id."""
+    scoped = client.post(f"/v0/inboxes/{inbox}/api-keys", json={"name": "scoped"}).json()["api_key"]
+    other_pod = client.post("/v0/pods", json={"name": "other"}).json()["pod_id"]
+    for pod_id in (other_pod, "pod_01nothing"):
+        response = client.get(f"/v0/pods/{pod_id}/domains", headers={"Authorization": f"Bearer {scoped}"})
+        assert_error(response, 404, "not_found")

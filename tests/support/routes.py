@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel
+
+
+def models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    """The pydantic models an annotation names (``Body | None``, ``list[Item]``...)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for argument in getattr(annotation, "__args__", ()):
+        yield from models_in(argument)
 
 
 @dataclass(frozen=True)
@@ -17,6 +28,15 @@ class Operation:
     @property
     def has_body(self) -> bool:
         return self.route.body_field is not None
+
+    @property
+    def body_model(self) -> type[BaseModel] | None:
+        body = self.route.body_field
+        return None if body is None else next(models_in(body.field_info.annotation), None)
+
+    @property
+    def path_names(self) -> list[str]:
+        return [part[1:-1] for part in self.path.split("/") if part.startswith("{")]
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"

@@ -41,7 +41,8 @@ def deliver(runtime: Runtime, inbox_id: str, subject: str) -> str:
 
 def populate(client: TestClient, runtime: Runtime, name: str) -> dict[str, str]:
     """Pod ``name`` with inbox ``name``, a message and its thread and attachment, a draft, a webhook, a domain, a
-    list entry and an inbox key, made with ``client``'s (unrestricted) key. Needs ``allow_private_urls``."""
+    list entry, an inbox key and a pod key (``inbox_key``, ``pod_key``: their secrets), made with ``client``'s
+    unrestricted key. Needs ``allow_private_urls`` (the webhook points at 127.0.0.1)."""
     ids: dict[str, str] = {"direction": "receive", "list_type": "block", "entry": f"{name}@example.org"}
     ids["pod_id"] = str(_ok(client, "POST", "/v0/pods", {"name": name})["pod_id"])
     pod = f"/v0/pods/{ids['pod_id']}"
@@ -58,7 +59,9 @@ def populate(client: TestClient, runtime: Runtime, name: str) -> dict[str, str]:
     ids["webhook_id"] = str(_ok(client, "POST", f"{inbox}/webhooks", hook)["webhook_id"])
     ids["domain_id"] = str(_ok(client, "POST", f"{pod}/domains", {"domain": f"{name}.example.test"})["domain_id"])
     _ok(client, "POST", f"{inbox}/lists/receive/block", {"entry": ids["entry"]})
-    ids["api_key_id"] = str(_ok(client, "POST", f"{inbox}/api-keys", {"name": name})["api_key_id"])
+    key = _ok(client, "POST", f"{inbox}/api-keys", {"name": name})
+    ids["api_key_id"], ids["inbox_key"] = str(key["api_key_id"]), str(key["api_key"])
+    ids["pod_key"] = str(_ok(client, "POST", f"{pod}/api-keys", {"name": f"{name} pod"})["api_key"])
     raw = _ok(client, "GET", f"{inbox}/messages/{ids['message_id']}/raw")
     ids["token"] = urlsplit(str(raw["download_url"])).path.rsplit("/", 1)[1]
     return ids
