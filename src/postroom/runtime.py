@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from postroom.api.app import create_app
+from postroom.api.http_protocol import JsonErrorH11Protocol
 from postroom.clock import SystemClock
 from postroom.config import Settings
 from postroom.console.app import mount_console
@@ -257,6 +258,7 @@ class Runtime:
             access_log=False,
             log_level=self.settings.log_level.lower(),
             server_header=False,
+            http=JsonErrorH11Protocol,
         )
         try:
             server = _GracefulServer(config)
