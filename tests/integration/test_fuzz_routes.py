@@ -196,7 +196,7 @@ def test_no_route_answers_a_server_error(fuzzed: Runtime, capsys: pytest.Capture
     app = fuzzed.api()
     with TestClient(app, raise_server_exceptions=False) as client:
         client.headers["Authorization"] = f"Bearer {fuzzed.bootstrap.api_key}"
-        backend = fuzzed.settings.database_url.split(":", 1)[0].split("+", 1)[0]
+        backend = fuzzed.settings.resolved_database_url().split(":", 1)[0].split("+", 1)[0]
         probe = Probe(client, populate(client, fuzzed, "fuzz"), EXAMPLES_PER_OPERATION[backend])
         every = operations(app)
         # Deletes last, so the other routes still find the populated resources.

@@ -180,7 +180,7 @@ def test_no_route_crosses_scopes(world: Runtime, capsys: pytest.CaptureFixture[s
         before = snapshot(client, theirs)
         matrix = Matrix(client, mine, theirs)
         every = [operation for operation in operations(app) if operation.path not in UNSCOPED]
-        problems = []
+        problems: list[str] = []
         for operation in sorted(every, key=lambda operation: operation.method == "DELETE"):
             for caller in ("inbox_key", "pod_key"):
                 problems.extend(f"{operation} as {caller}: {problem}" for problem in matrix.check(operation, caller))
