@@ -9,6 +9,8 @@ Scopes A and B each hold one of every resource. A's inbox key and A's pod key ca
 
 A new route is covered without editing this file; a new request body model needs one example body in BODIES.
 The hand-written matrices (test_isolation.py, conformance/test_mail_isolation.py) keep the exact expectations.
+The MCP server and the console are not FastAPI routes and are not in this matrix; MCP tools call these routes
+in-process with the caller's own key, so the scope rules they meet are the ones checked here.
 """
 
 from __future__ import annotations
