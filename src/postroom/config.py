@@ -75,10 +75,18 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(200, description="Requests per API key allowed in a burst.")
     auth_failures_per_minute: float = Field(
         6.0,
-        description="Failed authentications per minute a client address regains; beyond its burst it is answered "
-        "429 (0 = no limit).",
+        description="Failed authentications per minute a client address regains (0 = no limit). Once an address has "
+        "used its burst, its further failures answer `429` with `Retry-After`, before any key lookup; a key this "
+        "process has seen authenticate keeps working from every address, that one included (after a restart, a key "
+        "first used from a limited address waits for `Retry-After`). The address is the TCP peer, or the "
+        "`X-Forwarded-For` client when the peer is a trusted proxy (uvicorn's `FORWARDED_ALLOW_IPS`, default "
+        "`127.0.0.1`).",
     )
-    auth_failure_burst: int = Field(30, description="Failed authentications a client address may make in a burst.")
+    auth_failure_burst: int = Field(
+        30,
+        description="Failed authentications (missing, malformed, unknown or expired keys, over HTTP and the "
+        "websocket) a client address may make in a burst.",
+    )
     max_request_bytes: int = Field(25 * 1024 * 1024, description="Largest accepted HTTP request body (413 above).")
     dkim_selector: str = Field("postroom", description="DKIM selector of the keys Postroom signs outgoing mail with.")
     mail_host: str | None = Field(
