@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from postroom.api.app import create_app
+from postroom.api.deps import principal_of
 from postroom.api.http_protocol import JsonErrorH11Protocol
 from postroom.clock import SystemClock
 from postroom.config import Settings
@@ -156,7 +157,7 @@ class Runtime:
             auth_failure_burst=self.settings.auth_failure_burst,
         )
         access = self.services.access
-        mount_mcp(app, authenticate=access.authenticate, events=self.hub, api_host=self.settings.api_host)
+        mount_mcp(app, authenticate=principal_of, events=self.hub, api_host=self.settings.api_host)
         secret = access.server_secret(CONSOLE_SECRET_NAME)
         mount_console(app, authenticate=access.authenticate, events=self.hub, secret=secret)
         return app

@@ -218,3 +218,14 @@ def test_an_inbox_key_listing_the_domains_of_an_unseen_pod_is_a_404(client: Test
     for pod_id in (other_pod, "pod_01nothing"):
         response = client.get(f"/v0/pods/{pod_id}/domains", headers={"Authorization": f"Bearer {scoped}"})
         assert_error(response, 404, "not_found")
+
+
+def test_mcp_authentication_failures_use_up_the_address_budget(limited: Runtime) -> None:
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    with _client(limited, "192.0.2.4") as stranger:
+        for _ in range(BURST):
+            assert_error(stranger.post("/mcp", json=ping, headers={"x-api-key": "pr_wrong"}), 401)
+        refused = stranger.post("/mcp", json=ping, headers={"Authorization": "Bearer pr_wrong"})
+        assert_error(refused, 429, "rate_limit_exceeded")
+        assert refused.headers["Retry-After"] == "10"
+        assert_error(stranger.get("/v0/auth/me", headers={"Authorization": "Bearer pr_wrong"}), 429)
