@@ -8,6 +8,7 @@ Authorization headers, failed authentications limited per client address).
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -229,3 +230,22 @@ def test_mcp_authentication_failures_use_up_the_address_budget(limited: Runtime)
         assert_error(refused, 429, "rate_limit_exceeded")
         assert refused.headers["Retry-After"] == "10"
         assert_error(stranger.get("/v0/auth/me", headers={"Authorization": "Bearer pr_wrong"}), 429)
+
+
+def test_console_sign_in_failures_count_for_the_browsers_address(limited: Runtime) -> None:
+    """The console signs in through the API in-process; the failures count for the browser, not for loopback."""
+    with _client(limited, "192.0.2.5") as browser:
+        for _ in range(BURST):
+            form = browser.get("/console/sign-in")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+            assert csrf is not None
+            answer = browser.post(
+                "/console/sign-in",
+                data={"csrf": csrf.group(1), "api_key": "pr_wrong"},
+                headers={"Origin": "http://testserver"},
+            )
+            assert answer.status_code == 401
+            assert "Sign-in failed: Unknown API key" in answer.text
+        assert_error(browser.get("/v0/auth/me", headers={"Authorization": "Bearer pr_wrong"}), 429)
+    with _client(limited, "192.0.2.6") as elsewhere:
+        assert_error(elsewhere.get("/v0/auth/me", headers={"Authorization": "Bearer pr_wrong"}), 401)
