@@ -85,7 +85,7 @@ class Settings(BaseSettings):
     auth_failure_burst: int = Field(
         30,
         description="Failed authentications (missing, malformed, unknown or expired keys, over HTTP and the "
-        "websocket, and at /mcp) a client address may make in a burst.",
+        "websocket, at /mcp and through the console) a client address may make in a burst.",
     )
     max_request_bytes: int = Field(25 * 1024 * 1024, description="Largest accepted HTTP request body (413 above).")
     dkim_selector: str = Field("postroom", description="DKIM selector of the keys Postroom signs outgoing mail with.")
