@@ -78,6 +78,20 @@ class Settings(BaseSettings):
     s3_secret_access_key: str | None = Field(None, description="S3 secret access key.")
     rate_limit_per_second: float = Field(50.0, description="Sustained requests per second per API key.")
     rate_limit_burst: int = Field(200, description="Requests per API key allowed in a burst.")
+    auth_failures_per_minute: float = Field(
+        6.0,
+        description="Failed authentications per minute a client address regains (0 = no limit). Once an address has "
+        "used its burst, its further failures answer `429` with `Retry-After`, before any key lookup; a key this "
+        "process has seen authenticate keeps working from every address, that one included (after a restart, a key "
+        "first used from a limited address waits for `Retry-After`). The address is the TCP peer, or the "
+        "`X-Forwarded-For` client when the peer is a trusted proxy (uvicorn's `FORWARDED_ALLOW_IPS`, default "
+        "`127.0.0.1`).",
+    )
+    auth_failure_burst: int = Field(
+        30,
+        description="Failed authentications (missing, malformed, unknown or expired keys, over HTTP and the "
+        "websocket, at /mcp and through the console) a client address may make in a burst.",
+    )
     max_request_bytes: int = Field(25 * 1024 * 1024, description="Largest accepted HTTP request body (413 above).")
     dkim_selector: str = Field("postroom", description="DKIM selector of the keys Postroom signs outgoing mail with.")
     mail_host: str | None = Field(

@@ -18,6 +18,8 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from postroom.api.app import create_app
+from postroom.api.deps import principal_of
+from postroom.api.http_protocol import JsonErrorH11Protocol
 from postroom.api.prometheus import metrics_app, mount_prometheus
 from postroom.clock import SystemClock
 from postroom.config import Settings
@@ -167,9 +169,12 @@ class Runtime:
             rate_limit_burst=self.settings.rate_limit_burst,
             max_request_bytes=self.settings.max_request_bytes,
             access_log=self.settings.access_log,
+            clock=self.clock,
+            auth_failures_per_minute=self.settings.auth_failures_per_minute,
+            auth_failure_burst=self.settings.auth_failure_burst,
         )
         access = self.services.access
-        mount_mcp(app, authenticate=access.authenticate, events=self.hub, api_host=self.settings.api_host)
+        mount_mcp(app, authenticate=principal_of, events=self.hub, api_host=self.settings.api_host)
         if self.settings.prometheus_port is None:
             token, loopback = self.settings.prometheus_token, is_loopback(self.settings.api_host)
             mount_prometheus(app, self.exposition(), token=token, open_without_token=loopback)
@@ -291,6 +296,7 @@ class Runtime:
             access_log=False,
             log_level=self.settings.log_level.lower(),
             server_header=False,
+            http=JsonErrorH11Protocol,
         )
         try:
             server = _GracefulServer(config)

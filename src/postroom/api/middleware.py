@@ -40,8 +40,11 @@ class RequestMiddleware:
             await send(message)
 
         try:
-            declared = dict(scope["headers"]).get(b"content-length")
-            if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            headers = dict(scope["headers"])
+            declared = headers.get(b"content-length")
+            if declared is not None and b"transfer-encoding" in headers:
+                await self._ambiguous_length(send_logged)
+            elif declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
                 await self._too_large(send_logged)
             else:
                 await self.app(scope, self._limited(receive), send_logged)
@@ -66,16 +69,16 @@ class RequestMiddleware:
         return limited_receive
 
     async def _too_large(self, send: Send) -> None:
-        body = json.dumps(
-            error_body(
-                "PayloadTooLargeError",
-                "payload_too_large",
-                f"Request body exceeds {self.max_body_bytes} bytes",
-            )
-        ).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        message = f"Request body exceeds {self.max_body_bytes} bytes"
+        await _answer(send, 413, error_body("PayloadTooLargeError", "payload_too_large", message))
+
+    @staticmethod
+    async def _ambiguous_length(send: Send) -> None:
+        """RFC 9112 §6.3 lets a server refuse both framings at once, the stuff of request smuggling; we do."""
+        message = "Send Content-Length or Transfer-Encoding, not both"
+        body = error_body("ValidationError", "validation_error", message)
+        body["errors"] = [{"path": "", "message": message}]
+        await _answer(send, 400, body, close=True)
 
     @staticmethod
     def _count(scope: Scope, status: int, started: float) -> None:
@@ -100,3 +103,12 @@ class RequestMiddleware:
             "client": (scope.get("client") or ("", 0))[0],
         }
         access_log.info(json.dumps(record))
+
+
+async def _answer(send: Send, status: int, error: dict[str, object], *, close: bool = False) -> None:
+    body = json.dumps(error).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -241,6 +241,9 @@ class DomainService:
         """Newest first (or oldest with ``ascending``); the default domain sorts by the organization's creation."""
         require(principal, "domain_read")
         if principal.scope_type is ScopeType.INBOX:
+            if pod_id is not None:  # a pod this key cannot see is not found, as on every pod route
+                with self._uow() as uow:
+                    visible_pod(uow, principal, pod_id)
             return empty_page(params)
         with self._uow() as uow:
             scope = DomainScope(principal.organization_id, self._scope_pod(uow, principal, pod_id))

@@ -152,6 +152,7 @@ class MailService:
         updated = []
         now = self._clock.now()
         with self._uow(write=True) as uow:
+            visible_inbox(uow, principal, inbox_id)
             threads = set()
             for message_id in message_ids:
                 try:
@@ -272,7 +273,10 @@ class MailService:
     def open_download(self, token: str) -> tuple[DownloadGrant, int, BinaryIO]:
         """The grant of a signed token, the blob's size and an open reader (no API key needed: the token is it)."""
         grant = self._signer.verify(token, self._clock.now())
-        size = self._blobs.size(grant.blob_key)
+        try:
+            size = self._blobs.size(grant.blob_key)
+        except ValueError as error:  # a key no store accepts (only a token signed with our secret gets here)
+            raise NotFound("Download link is invalid") from error
         if size is None:
             raise NotFound("The file no longer exists")
         try:
