@@ -58,6 +58,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "data_dir": data_dir,
         "rate_limit_per_second": 100000.0,
         "rate_limit_burst": 100000,
+        "auth_failure_burst": 100000,
         "access_log": False,
         "dns_servers": sender_dns().address,  # never the system's resolver: no lookup leaves the machine
     }

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
         "postroom.localhost",
         description="Domain of generated inbox addresses; always usable without verification.",
     )
+    postmaster_inbox: str | None = Field(
+        None,
+        description="Inbox that receives mail to postmaster@ and abuse@ every hosted domain (RFC 5321 §4.5.1, "
+        "RFC 2142). Default: postmaster@<default domain>, created on first start.",
+    )
     api_host: str = Field("127.0.0.1", description="Address the HTTP API listens on.")
     api_port: int = Field(8080, description="Port of the HTTP API.")
     smtp_host: str = Field("127.0.0.1", description="Address the inbound SMTP server listens on.")
@@ -88,6 +93,20 @@ class Settings(BaseSettings):
         30.0,
         description="On SIGTERM, how long HTTP requests, SMTP messages in DATA and deliveries under way may take "
         "to finish before the process exits.",
+    )
+    auth_failures_per_minute: float = Field(
+        6.0,
+        description="Failed authentications per minute a client address regains (0 = no limit). Once an address has "
+        "used its burst, its further failures answer `429` with `Retry-After`, before any key lookup; a key this "
+        "process has seen authenticate keeps working from every address, that one included (after a restart, a key "
+        "first used from a limited address waits for `Retry-After`). The address is the TCP peer, or the "
+        "`X-Forwarded-For` client when the peer is a trusted proxy (uvicorn's `FORWARDED_ALLOW_IPS`, default "
+        "`127.0.0.1`).",
+    )
+    auth_failure_burst: int = Field(
+        30,
+        description="Failed authentications (missing, malformed, unknown or expired keys, over HTTP and the "
+        "websocket, at /mcp and through the console) a client address may make in a burst.",
     )
     max_request_bytes: int = Field(25 * 1024 * 1024, description="Largest accepted HTTP request body (413 above).")
     dkim_selector: str = Field("postroom", description="DKIM selector of the keys Postroom signs outgoing mail with.")
@@ -186,6 +205,15 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("info", description="Log level: debug, info, warning or error.")
     access_log: bool = Field(True, description="Write one structured JSON line per HTTP request.")
+    prometheus_token: str | None = Field(
+        None,
+        description="Bearer token a Prometheus scrape of /metrics must send. Unset: /metrics is served openly only "
+        "on a loopback API or on the separate metrics listener, and refused (401) on a public API.",
+    )
+    prometheus_port: int | None = Field(
+        None, description="Serve /metrics on its own listener at this port instead of the API port."
+    )
+    prometheus_host: str = Field("127.0.0.1", description="Address the separate metrics listener binds to.")
 
     def retry_schedule(self) -> tuple[float, ...]:
         try:

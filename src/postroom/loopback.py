@@ -33,10 +33,13 @@ def websocket_base(http_base: str) -> str:
 
 
 @asynccontextmanager
-async def loopback_client(app: ASGIApp, base_url: str, api_key: str) -> AsyncIterator[AsyncAgentMail]:
+async def loopback_client(
+    app: ASGIApp, base_url: str, api_key: str, client: tuple[str, int] | None = None
+) -> AsyncIterator[AsyncAgentMail]:
     """An SDK client whose requests go straight into ``app``; ``base_url`` is the address callers reached us on,
-    so the links the API builds (signed downloads) point back at this server."""
-    transport = httpx.ASGITransport(app=app)
+    so the links the API builds (signed downloads) point back at this server. ``client`` is the address of the
+    person or agent on whose behalf the requests are made, where failed authentications are counted."""
+    transport = httpx.ASGITransport(app=app, client=client or ("127.0.0.1", 123))
     async with httpx.AsyncClient(transport=transport, base_url=base_url, timeout=LOOPBACK_TIMEOUT_SECONDS) as http:
         environment = AgentMailEnvironment(http=base_url, websockets=websocket_base(base_url))
         yield AsyncAgentMail(

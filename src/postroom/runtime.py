@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
+from ipaddress import ip_address
 from types import FrameType
 
 import uvicorn
@@ -18,6 +20,9 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from postroom.api.app import create_app, create_health_app
+from postroom.api.deps import principal_of
+from postroom.api.http_protocol import JsonErrorH11Protocol
+from postroom.api.prometheus import metrics_app, mount_prometheus
 from postroom.api.ratelimit import MemoryRateLimits
 from postroom.clock import SystemClock
 from postroom.config import Settings
@@ -35,9 +40,11 @@ from postroom.domain.pagination import PageTokens
 from postroom.domain.return_path import ReturnPaths
 from postroom.events.dispatcher import Dispatcher
 from postroom.events.hub import Hub
-from postroom.events.resolver import SocketResolver
 from postroom.events.sender import WebhookSender
 from postroom.mcp.http import mount_mcp
+from postroom.net.hosts import HostAddresses
+from postroom.observability.database import watch_pool
+from postroom.observability.exposition import Exposition, process_exited
 from postroom.roles import ROLES, parse_roles
 from postroom.services.access.api_keys import ApiKeyService
 from postroom.services.access.authentication import (
@@ -63,6 +70,8 @@ from postroom.services.mail.inbox_events import InboxEventService
 from postroom.services.mail.mailbox import MailService
 from postroom.services.mail.receive import ReceiveService
 from postroom.services.mail.search import SearchService
+from postroom.services.metrics.backlog import BacklogReader
+from postroom.services.metrics.queries import MetricsService
 from postroom.services.ports import BlobStore, Clock, RateLimits, SpamClassifier
 from postroom.services.sending.outbound import OutboundService
 from postroom.services.sending.send import OutboundSettings, SendService
@@ -139,6 +148,14 @@ def _alive(*tasks: asyncio.Task[None]) -> Callable[[], dict[str, object]]:
     return check
 
 
+class _QuietServer(uvicorn.Server):
+    """A listener beside the API (the metrics one): it leaves the signals to the API server and stops with it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 class WorkerWakeups:
     """The ``Wakeups`` port: passes a service's after-commit wake-ups to the workers running in this process.
 
@@ -203,11 +220,17 @@ class Runtime:
             rate_limit_burst=self.settings.rate_limit_burst,
             max_request_bytes=self.settings.max_request_bytes,
             access_log=self.settings.access_log,
+            clock=self.clock,
+            auth_failures_per_minute=self.settings.auth_failures_per_minute,
+            auth_failure_burst=self.settings.auth_failure_burst,
             rate_limits=self.rate_limits,
             role_readiness=role_readiness,
         )
         access = self.services.access
-        mount_mcp(app, authenticate=access.authenticate, events=self.hub, api_host=self.settings.api_host)
+        mount_mcp(app, authenticate=principal_of, events=self.hub, api_host=self.settings.api_host)
+        if self.settings.prometheus_port is None:
+            token, loopback = self.settings.prometheus_token, is_loopback(self.settings.api_host)
+            mount_prometheus(app, self.exposition(), token=token, open_without_token=loopback)
         secret = access.server_secret(CONSOLE_SECRET_NAME)
         mount_console(app, authenticate=access.authenticate, events=self.hub, secret=secret)
         return app
@@ -259,7 +282,9 @@ class Runtime:
 
     def dispatcher(self, deliver_webhooks: bool = True) -> Dispatcher:
         s = self.settings
-        sender = WebhookSender(SocketResolver(), s.webhook_timeout_seconds, s.allow_private_urls, self.clock)
+        sender = WebhookSender(
+            HostAddresses(self.resolver), s.webhook_timeout_seconds, s.allow_private_urls, self.clock
+        )
         return Dispatcher(
             self.services.dispatch,
             self.hub,
@@ -269,6 +294,16 @@ class Runtime:
             clock=self.clock,
             deliver_webhooks=deliver_webhooks,
         )
+
+    def ensure_postmaster_inbox(self) -> None:
+        """The inbox for postmaster@ and abuse@ every hosted domain: created on first start when missing."""
+        address = self.services.receive.postmaster_inbox
+        if not self.services.inboxes.ensure_operator_inbox(self.bootstrap.organization_id, address, "Postmaster"):
+            logging.getLogger("postroom").warning(
+                "POSTROOM_POSTMASTER_INBOX %s is not an inbox and cannot be created here: mail to postmaster@ and "
+                "abuse@ is refused until it exists",
+                address,
+            )
 
     async def serve(self, stop: asyncio.Event | None = None, roles: frozenset[str] | None = None) -> None:
         """Run this process's roles (default: POSTROOM_ROLES) until told to stop, then drain.
@@ -281,6 +316,7 @@ class Runtime:
         status = RoleStatus(roles)
         if "worker" in roles or "api" in roles:
             await asyncio.to_thread(self.signer.key, self.settings.default_domain.strip().lower())  # made on 1st start
+        await asyncio.to_thread(self.ensure_postmaster_inbox)
         logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per webhook POST is noise
         tasks: list[asyncio.Task[None]] = []
         dispatcher: Dispatcher | None = None
@@ -336,6 +372,7 @@ class Runtime:
             log_level=self.settings.log_level.lower(),
             server_header=False,
             timeout_graceful_shutdown=max(1, round(drain_seconds)),
+            http=JsonErrorH11Protocol,
         )
         loop = asyncio.get_running_loop()
 
@@ -350,6 +387,8 @@ class Runtime:
             server = _GracefulServer(config, partial(loop.call_soon_threadsafe, begin_drain))
             if stop is not None:
                 watchers.append(asyncio.create_task(_exit_when(stop, server, begin_drain), name="stop-watch"))
+            if (metrics_server := self._metrics_server()) is not None:
+                watchers.append(asyncio.create_task(metrics_server.serve(), name="metrics-listener"))
             await server.serve()
         finally:
             begin_drain()
@@ -368,8 +407,32 @@ class Runtime:
             if smtp is not None:
                 await smtp.wait_closed()
 
+    def _metrics_server(self) -> uvicorn.Server | None:
+        """The separate /metrics listener when POSTROOM_PROMETHEUS_PORT is set."""
+        s = self.settings
+        if s.prometheus_port is None:
+            return None
+        app = metrics_app(self.exposition(), token=s.prometheus_token)
+        config = uvicorn.Config(
+            app, host=s.prometheus_host, port=s.prometheus_port, access_log=False, log_level="warning"
+        )
+        return _QuietServer(config)
+
+    def exposition(self) -> Exposition:
+        return Exposition(BacklogReader(self.factory, self.clock))
+
     def close(self) -> None:
         self.engine.dispose()
+        process_exited(os.getpid())
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 async def _exit_when(stop: asyncio.Event, server: uvicorn.Server, begin_drain: Callable[[], None]) -> None:
@@ -395,6 +458,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
     clock = clock or SystemClock()
     wakeups = WorkerWakeups()
     engine = create_database_engine(settings.resolved_database_url())
+    watch_pool(engine)
     if migrate:
         upgrade(engine)
     factory = SqlUnitOfWorkFactory(engine)
@@ -422,7 +486,10 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
     )
     screening = Screening(authenticator, spam, parse_networks(settings.smtp_trusted_relays))
     hosted = HostedDomains(default_domain)
-    receive = ReceiveService(factory, blobs, default_domain, return_paths, screening, clock, wakeups, hosted)
+    postmaster = (settings.postmaster_inbox or f"postmaster@{default_domain}").strip().lower()
+    receive = ReceiveService(
+        factory, blobs, default_domain, return_paths, screening, clock, wakeups, hosted, postmaster
+    )
     selector = settings.dkim_selector
 
     def default_domain_key() -> DkimKey:
@@ -440,7 +507,9 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         blobs,
         signer,
         HttpAttachmentFetcher(
-            allow_private=settings.allow_private_urls, timeout_seconds=settings.attachment_fetch_timeout_seconds
+            HostAddresses(resolver),
+            allow_private=settings.allow_private_urls,
+            timeout_seconds=settings.attachment_fetch_timeout_seconds,
         ),
         OutboundSettings(
             return_paths=return_paths,
@@ -466,11 +535,12 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         receive=receive,
         mail=MailService(factory, tokens, blobs, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME)), clock),
         search=SearchService(factory, tokens),
-        webhooks=WebhookService(factory, tokens, SocketResolver(), settings.allow_private_urls, clock),
+        webhooks=WebhookService(factory, tokens, HostAddresses(resolver), settings.allow_private_urls, clock),
         inbox_events=InboxEventService(factory, tokens),
         dispatch=DispatchService(factory, policy, clock, catalogue),
         health=Health(factory, blobs, spam),
         lists=ListService(factory, tokens, clock),
+        metrics=MetricsService(factory, clock),
         send=send,
         outbound=OutboundService(
             factory,

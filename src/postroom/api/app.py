@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import time
+
+from fastapi import Depends, FastAPI
 
 from postroom.api import downloads, errors, websocket
+from postroom.api.deps import storable_body
 from postroom.api.middleware import RequestMiddleware
-from postroom.api.ratelimit import RateLimiter
+from postroom.api.ratelimit import FailedAuthentications, RateLimiter
 from postroom.api.routes import (
     api_keys,
     domains,
@@ -17,6 +20,7 @@ from postroom.api.routes import (
     inboxes,
     lists,
     messages,
+    metrics,
     pods,
     send,
     threads,
@@ -24,7 +28,7 @@ from postroom.api.routes import (
 )
 from postroom.api.routes.health import RoleReadiness
 from postroom.services.container import Services
-from postroom.services.ports import EventStream, RateLimits
+from postroom.services.ports import Clock, EventStream, RateLimits
 
 
 def create_app(
@@ -36,6 +40,9 @@ def create_app(
     rate_limit_burst: int,
     max_request_bytes: int,
     access_log: bool = True,
+    clock: Clock | None = None,
+    auth_failures_per_minute: float = 0.0,
+    auth_failure_burst: int = 0,
     rate_limits: RateLimits | None = None,
     role_readiness: RoleReadiness | None = None,
 ) -> FastAPI:
@@ -45,15 +52,22 @@ def create_app(
         version="0.1.0",
         docs_url="/docs",
         redoc_url=None,
+        dependencies=[Depends(storable_body)],
     )
     app.state.services = services
     app.state.event_stream = event_stream
     app.state.websocket_key_recheck_seconds = websocket_key_recheck_seconds
     app.state.rate_limiter = RateLimiter(rate_limit_per_second, rate_limit_burst, limits=rate_limits)
     app.state.role_readiness = role_readiness
+    seconds = (lambda: clock.now().timestamp()) if clock is not None else time.monotonic
+    # Per process for now, on the test clock where one is given; RateLimiter(limits=rate_limits, ...) shares it.
+    failure_limiter = RateLimiter(
+        auth_failures_per_minute / 60, auth_failure_burst, seconds=seconds, namespace="failed-auth:"
+    )
+    app.state.failed_authentications = FailedAuthentications(failure_limiter)
     errors.install(app)
     routes = (health, identity, inboxes, pods, api_keys, threads, send, messages, domains, drafts, webhooks, lists)
-    for module in (*routes, inbox_events, downloads):
+    for module in (*routes, inbox_events, metrics, downloads):
         app.include_router(module.router)
     app.include_router(websocket.router)
     app.add_middleware(RequestMiddleware, max_body_bytes=max_request_bytes, log_requests=access_log)

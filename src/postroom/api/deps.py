@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from starlette.requests import HTTPConnection
 
-from postroom.api.ratelimit import RateLimiter
+from postroom.api.ratelimit import FailedAuthentications, RateLimiter
 from postroom.api.rawpath import segment
 from postroom.domain.access import Principal
+from postroom.domain.instants import as_utc
 from postroom.domain.text import storable
-from postroom.errors import InvalidInput
+from postroom.errors import InvalidInput, Unauthorized
 from postroom.services.container import Services
 from postroom.services.paging import ListParams
 
@@ -21,11 +25,34 @@ async def services(request: Request) -> Services:
     return value
 
 
+def authorization_header(connection: HTTPConnection) -> str | None:
+    """The one Authorization header; several are refused rather than letting one of them win."""
+    values = connection.headers.getlist("authorization")
+    if len(values) > 1:
+        raise InvalidInput("Send one Authorization header, not several", field="authorization")
+    return values[0] if values else None
+
+
+def principal_of(connection: HTTPConnection, authorization: str | None) -> Principal:
+    """The principal of a credential, counting failures per client address (429 once it has none left)."""
+    container: Services = connection.app.state.services
+    failures: FailedAuthentications = connection.app.state.failed_authentications
+    client = connection.client.host if connection.client else ""
+    failures.check(client, authorization)
+    try:
+        principal = container.access.authenticate(authorization)
+    except Unauthorized:
+        failures.failed(client)
+        raise
+    if authorization:
+        failures.succeeded(authorization)
+    return principal
+
+
 def authenticate(request: Request) -> Principal:
     """Runs in the threadpool (it reads the database); the other dependencies are cheap and run on the loop."""
-    container: Services = request.app.state.services
     limiter: RateLimiter = request.app.state.rate_limiter
-    principal = container.access.authenticate(request.headers.get("authorization"))
+    principal = principal_of(request, authorization_header(request))
     request.state.api_key_id = principal.api_key_id
     limiter.acquire(principal.api_key_id)
     return principal
@@ -95,6 +122,62 @@ def list_query(request: Request, name: str) -> list[str] | None:
     if not all(storable(value) for value in result):
         raise InvalidInput(f"{name} contains a NUL character or an unpaired surrogate", field=name)
     return result
+
+
+def query_instant(value: datetime | None, name: str) -> datetime | None:
+    """A datetime query parameter in UTC; one that leaves the years 1-9999 in UTC is a 400 naming it."""
+    if value is None:
+        return None
+    try:
+        return as_utc(value)
+    except ValueError as error:
+        raise InvalidInput(f"{name}: {error}", field=name) from error
+
+
+# What a body must contain before it can hold unstorable text: an escaped surrogate or NUL, a raw NUL, or a
+# surrogate encoded in UTF-8 (json.loads decodes bytes with "surrogatepass").
+_MAYBE_UNSTORABLE = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)|\x00|\xed[\xa0-\xbf]")
+
+
+def unstorable_path(value: object, path: str = "") -> str | None:
+    """The dotted path of the first key or string in a JSON value that no database can store, if any."""
+    if isinstance(value, str):
+        return None if storable(value) else path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if not storable(key):
+                return path
+            found = unstorable_path(item, inner)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = unstorable_path(item, f"{path}.{index}" if path else str(index))
+            if found is not None:
+                return found
+    return None
+
+
+async def storable_body(connection: HTTPConnection) -> None:
+    """Refuse a JSON body holding a NUL or an unpaired surrogate anywhere, keys included, as a 400.
+
+    This runs before body validation on every route: the validator cannot even report an object key it
+    cannot encode as UTF-8 (a 500 before this check), and no text like that can be stored anyway.
+    """
+    if not isinstance(connection, Request) or connection.method in {"GET", "HEAD", "OPTIONS"}:
+        return
+    body = await connection.body()
+    if not _MAYBE_UNSTORABLE.search(body):
+        return
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return  # not JSON: the route's own body parsing answers it
+    path = unstorable_path(parsed)
+    if path is not None:
+        where = f" (in {path})" if path else ""
+        raise InvalidInput(f"text must not contain a NUL character or an unpaired surrogate{where}", field=path)
 
 
 Caller = Annotated[Principal, Depends(authenticate)]

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from postroom.api.deps import Caller, list_query
+from postroom.api.deps import Caller, list_query, query_instant
 from postroom.domain.access import Principal
 from postroom.domain.labels import hidden_for, normalize_labels
 from postroom.domain.listing import MailFilter
 
 MAX_FILTERED_LIMIT = 100
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -40,7 +34,7 @@ async def _window(
     flags = {"spam": include_spam, "blocked": include_blocked, "unauthenticated": include_unauthenticated}
     flags["trash"] = include_trash
     included = frozenset(label for label, wanted in flags.items() if wanted)
-    return _Window(_utc(before), _utc(after), included)
+    return _Window(query_instant(before, "before"), query_instant(after, "after"), included)
 
 
 Window = Annotated[_Window, Depends(_window)]

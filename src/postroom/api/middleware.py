@@ -1,4 +1,4 @@
-"""ASGI middleware: raw-path routing, the request body limit, and one structured log line per request."""
+"""ASGI middleware: raw-path routing, the request body limit, one structured log line and the metrics per request."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from postroom.api.errors import error_body
 from postroom.api.rawpath import canonical_path
+from postroom.observability.collectors import HTTP_LATENCY, HTTP_REQUESTS, RATE_LIMIT_REFUSALS
 
 access_log = logging.getLogger("postroom.access")
 
@@ -39,14 +40,18 @@ class RequestMiddleware:
             await send(message)
 
         try:
-            declared = dict(scope["headers"]).get(b"content-length")
-            if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            headers = dict(scope["headers"])
+            declared = headers.get(b"content-length")
+            if declared is not None and b"transfer-encoding" in headers:
+                await self._ambiguous_length(send_logged)
+            elif declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
                 await self._too_large(send_logged)
             else:
                 await self.app(scope, self._limited(receive), send_logged)
         finally:
             if self.log_requests:
                 self._log(scope, status["code"], started)
+            self._count(scope, status["code"], started)
 
     def _limited(self, receive: Receive) -> Receive:
         seen = 0
@@ -64,16 +69,26 @@ class RequestMiddleware:
         return limited_receive
 
     async def _too_large(self, send: Send) -> None:
-        body = json.dumps(
-            error_body(
-                "PayloadTooLargeError",
-                "payload_too_large",
-                f"Request body exceeds {self.max_body_bytes} bytes",
-            )
-        ).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        message = f"Request body exceeds {self.max_body_bytes} bytes"
+        await _answer(send, 413, error_body("PayloadTooLargeError", "payload_too_large", message))
+
+    @staticmethod
+    async def _ambiguous_length(send: Send) -> None:
+        """RFC 9112 §6.3 lets a server refuse both framings at once, the stuff of request smuggling; we do."""
+        message = "Send Content-Length or Transfer-Encoding, not both"
+        body = error_body("ValidationError", "validation_error", message)
+        body["errors"] = [{"path": "", "message": message}]
+        await _answer(send, 400, body, close=True)
+
+    @staticmethod
+    def _count(scope: Scope, status: int, started: float) -> None:
+        # The route's template, never the path itself: ids in paths would make a series per resource.
+        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        method = str(scope.get("method"))
+        HTTP_REQUESTS.labels(method, route, str(status)).inc()
+        HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)
+        if status == 429:
+            RATE_LIMIT_REFUSALS.inc()
 
     @staticmethod
     def _log(scope: Scope, status: int, started: float) -> None:
@@ -88,3 +103,12 @@ class RequestMiddleware:
             "client": (scope.get("client") or ("", 0))[0],
         }
         access_log.info(json.dumps(record))
+
+
+async def _answer(send: Send, status: int, error: dict[str, object], *, close: bool = False) -> None:
+    body = json.dumps(error).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

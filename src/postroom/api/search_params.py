@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
 
+from postroom.api.deps import query_instant
 from postroom.services.mail.search import SearchParams
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 async def search_params(
@@ -22,7 +17,7 @@ async def search_params(
     after: Annotated[datetime | None, Query()] = None,
 ) -> SearchParams:
     """Missing ``q`` is a 400 validation error; its length is checked by the service (2-256 characters)."""
-    return SearchParams(q=q, before=_utc(before), after=_utc(after))
+    return SearchParams(q=q, before=query_instant(before, "before"), after=query_instant(after, "after"))
 
 
 Search = Annotated[SearchParams, Depends(search_params)]

@@ -12,13 +12,14 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from postroom.api.errors import error_body, error_name
+from postroom.api.deps import authorization_header, principal_of
+from postroom.api.errors import error_name, postroom_error_response
 from postroom.domain.access import Principal
 from postroom.domain.subscriptions import for_principal
 from postroom.errors import PostroomError, Unauthorized
+from postroom.observability.collectors import WEBSOCKET_CLIENTS
 from postroom.services.container import Services
 from postroom.services.ports import EventChannel, EventStream
 
@@ -78,18 +79,18 @@ def _answer(principal: Principal, channel: EventChannel, text: str) -> str:
 async def event_channel(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
     stream: EventStream = websocket.app.state.event_stream
-    authorization = websocket.headers.get("authorization")
-    query_key = websocket.query_params.get("api_key")
-    if not authorization and query_key:
-        authorization = f"Bearer {query_key}"
     try:
-        principal = await run_in_threadpool(services.access.authenticate, authorization)
-    except Unauthorized as error:
-        body = error_body("UnauthorizedError", error.code, error.message, error.fix)
-        await websocket.send_denial_response(JSONResponse(body, status_code=401))
+        authorization = authorization_header(websocket)
+        query_key = websocket.query_params.get("api_key")
+        if not authorization and query_key:
+            authorization = f"Bearer {query_key}"
+        principal = await run_in_threadpool(principal_of, websocket, authorization)
+    except PostroomError as error:
+        await websocket.send_denial_response(postroom_error_response(error))
         return
     await websocket.accept()
     channel = stream.open()
+    WEBSOCKET_CLIENTS.inc()
     sending = asyncio.Lock()
 
     async def send(text: str) -> None:
@@ -135,6 +136,7 @@ async def event_channel(websocket: WebSocket) -> None:
         pass
     finally:
         channel.close()
+        WEBSOCKET_CLIENTS.dec()
         for task in (writer, watcher):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):

@@ -28,7 +28,7 @@ from postroom.console.session import (
     same_token,
     set_cookie,
 )
-from postroom.console.web import ROOT, Pages, api_error_text, cross_site, own_origin, page, refused
+from postroom.console.web import ROOT, Pages, api_error_text, client_of, cross_site, own_origin, page, refused
 from postroom.loopback import Authenticate, loopback_client
 from postroom.services.ports import EventStream
 
@@ -61,7 +61,7 @@ class SignIn:
         key = api_key.strip() if isinstance(api_key, str) else ""
         if not key:
             return self._render(request, "Paste an API key (it starts with pr_).", 400)
-        async with loopback_client(self._app, own_origin(request), key) as client:
+        async with loopback_client(self._app, own_origin(request), key, client_of(request)) as client:
             try:
                 await client.auth.me()
             except ApiError as error:

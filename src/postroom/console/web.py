@@ -38,6 +38,11 @@ def own_origin(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
+def client_of(request: Request) -> tuple[str, int] | None:
+    """The browser's address, handed to the API behind the console (failed authentications count per address)."""
+    return (request.client.host, request.client.port) if request.client else None
+
+
 def cross_site(request: Request) -> bool:
     """A form posted from another origin: its Origin (or Referer) names a different scheme, host or port."""
     origin = request.headers.get("origin")
@@ -119,7 +124,7 @@ class Pages:
                 token = form.get("csrf")
                 if cross_site(request) or not same_token(token if isinstance(token, str) else None, session.csrf):
                     return refused(request)
-            async with loopback_client(self.app, own_origin(request), session.api_key) as client:
+            async with loopback_client(self.app, own_origin(request), session.api_key, client_of(request)) as client:
                 try:
                     identity = (await client.auth.me()).model_dump(mode="json", exclude_none=True)
                 except ApiError as error:

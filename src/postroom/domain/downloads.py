@@ -49,7 +49,7 @@ class DownloadSigner:
                 raise ValueError("bad signature")
             blob_key, expires, filename, content_type = json.loads(payload)
             expires_at = datetime.fromtimestamp(int(expires), UTC)
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError, OverflowError, OSError) as error:
             raise NotFound("Download link is invalid") from error
         if expires_at <= now:
             raise NotFound("Download link has expired")

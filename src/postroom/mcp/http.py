@@ -1,14 +1,15 @@
 """``/mcp`` on the API port: the MCP streamable HTTP transport behind an API-key gate.
 
 The key comes as ``Authorization: Bearer pr_...`` or ``x-api-key: pr_...``; a missing or unknown key is refused
-with 401 before any MCP message is read. The transport runs stateless (a fresh server per request), so a key is
-checked on every request, nothing is bound to a process, and any API node can answer.
+with 401 before any MCP message is read (429 once the client address has used up its failed authentications).
+The transport runs stateless (a fresh server per request), so a key is checked on every request, nothing is bound
+to a process, and any API node can answer.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,18 +18,22 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from postroom.errors import Unauthorized
-from postroom.loopback import Authenticate
+from postroom.domain.access import Principal
+from postroom.errors import RateLimited, Unauthorized
 from postroom.mcp.loopback_backend import Caller, LoopbackBackend, current_caller
 from postroom.mcp.server import build_server
 from postroom.services.ports import EventStream
 
 PATH = "/mcp"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+# Who a request's ``Authorization`` value names, given the connection it came on (its client address is where
+# failed authentications are counted); raises ``Unauthorized``, or ``RateLimited`` for an address out of failures.
+Authenticate = Callable[[HTTPConnection, str | None], Principal]
 
 
 def authorization_of(headers: Headers) -> str | None:
@@ -55,8 +60,8 @@ class McpEndpoint:
         request = Request(scope, receive)
         authorization = authorization_of(request.headers)
         try:
-            principal = await anyio.to_thread.run_sync(self._authenticate, authorization)
-        except Unauthorized as error:
+            principal = await anyio.to_thread.run_sync(self._authenticate, request, authorization)
+        except (Unauthorized, RateLimited) as error:
             await _refuse(send, error)
             return
         assert authorization is not None  # authenticate refuses a missing header
@@ -69,17 +74,19 @@ class McpEndpoint:
             current_caller.reset(token)
 
 
-async def _refuse(send: Send, error: Unauthorized) -> None:
-    body: dict[str, object] = {"name": "UnauthorizedError", "code": error.code, "message": error.message}
+async def _refuse(send: Send, error: Unauthorized | RateLimited) -> None:
+    limited = isinstance(error, RateLimited)
+    name = "RateLimitExceededError" if limited else "UnauthorizedError"
+    body: dict[str, object] = {"name": name, "code": error.code, "message": error.message}
     if error.fix:
         body["fix"] = error.fix
     data = json.dumps(body).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(data)).encode()),
-        (b"www-authenticate", b'Bearer realm="postroom"'),
-    ]
-    await send({"type": "http.response.start", "status": 401, "headers": headers})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    if isinstance(error, RateLimited):
+        headers.append((b"retry-after", str(error.retry_after).encode()))
+    else:
+        headers.append((b"www-authenticate", b'Bearer realm="postroom"'))
+    await send({"type": "http.response.start", "status": 429 if limited else 401, "headers": headers})
     await send({"type": "http.response.body", "body": data})
 
 

@@ -17,6 +17,7 @@ from postroom.services.mail.inbox_events import InboxEventService
 from postroom.services.mail.mailbox import MailService
 from postroom.services.mail.receive import ReceiveService
 from postroom.services.mail.search import SearchService
+from postroom.services.metrics.queries import MetricsService
 from postroom.services.ports import HealthProbe
 from postroom.services.sending.outbound import OutboundService
 from postroom.services.sending.send import SendService
@@ -44,3 +45,4 @@ class Services:
     drafts: DraftService
     lists: ListService
     retention: RetentionService
+    metrics: MetricsService

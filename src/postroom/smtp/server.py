@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from postroom.observability.collectors import SMTP_SESSIONS, SMTP_SESSIONS_OPEN
 from postroom.services.mail.receive import ReceiveService
 from postroom.services.trust.relays import Network
 from postroom.smtp.aiosmtpd_seam import StreamingSMTP
@@ -129,16 +130,22 @@ class IngressSMTP(StreamingSMTP):
         self._in_data = False  # from 354 to the reply to the message: a drain lets it finish
         self._storing = False
         self._closing_reply: str | None = None  # set when a limit fired while a message is stored: sent after its reply
+        self._session_counted_out = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if self._session_handle is None:  # not again after STARTTLS: the limit covers the whole session
             self._session_handle = self.loop.call_later(self._max_session_seconds, self._close, SESSION_TOO_LONG)
             self._drain.opened(self)
+            SMTP_SESSIONS.inc()
+            SMTP_SESSIONS_OPEN.inc()
         super().connection_made(transport)
 
     def connection_lost(self, error: Exception | None) -> None:
         if self._session_handle is not None:
             self._session_handle.cancel()
+            if not self._session_counted_out:
+                self._session_counted_out = True
+                SMTP_SESSIONS_OPEN.dec()
         self._drain.closed(self)
         super().connection_lost(error)
 

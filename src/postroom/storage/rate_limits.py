@@ -36,6 +36,14 @@ class PostgresRateLimits:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
+    def peek(self, key: str, limit: int, window_seconds: float) -> float:
+        interval = window_seconds / limit
+        with self._engine.connect() as connection:
+            ahead = connection.execute(_PG_WAIT, {"key": key[:200]}).scalar()
+            connection.rollback()
+        wait = float(ahead or 0.0) + interval - window_seconds
+        return wait if wait > 1e-9 else 0.0
+
     def hit(self, key: str, limit: int, window_seconds: float) -> float:
         interval = window_seconds / limit
         params: dict[str, Any] = {"key": key[:200], "interval": interval, "slack": window_seconds - interval + 1e-9}
@@ -64,6 +72,17 @@ if arrival - now > window + 1e-9 then return tostring(arrival - now - window) en
 redis.call('SET', KEYS[1], tostring(arrival), 'PX', math.ceil((arrival - now) * 1000) + 1000)
 return '0'
 """
+# The same arithmetic, spending nothing.
+_REDIS_PEEK = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local window = tonumber(ARGV[2])
+local arrival = tonumber(redis.call('GET', KEYS[1]) or now)
+if arrival < now then arrival = now end
+arrival = arrival + window / tonumber(ARGV[1])
+if arrival - now > window + 1e-9 then return tostring(arrival - now - window) end
+return '0'
+"""
 
 
 class RedisRateLimits:
@@ -72,10 +91,15 @@ class RedisRateLimits:
     def __init__(self, url: str, prefix: str = "postroom:rate:") -> None:
         self._client = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
         self._script = self._client.register_script(_REDIS_HIT)
+        self._peek = self._client.register_script(_REDIS_PEEK)
         self._prefix = prefix
 
     def hit(self, key: str, limit: int, window_seconds: float) -> float:
         answer = self._script(keys=[self._prefix + key], args=[limit, window_seconds])
+        return float(answer.decode() if isinstance(answer, bytes) else answer)
+
+    def peek(self, key: str, limit: int, window_seconds: float) -> float:
+        answer = self._peek(keys=[self._prefix + key], args=[limit, window_seconds])
         return float(answer.decode() if isinstance(answer, bytes) else answer)
 
     def close(self) -> None:

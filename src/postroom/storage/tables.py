@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -483,4 +484,21 @@ rate_limits = Table(
     metadata,
     Column("key", String(200), primary_key=True),
     Column("arrival", Float, nullable=False),
+)
+
+# Counters behind the Metrics API (spec §3.13), kept in the transaction of each change: per scope ("o:", "p:" or
+# "i:" and the id), metric (an event type, a usage type or a recipient count), grain (60 or 3600 s) and cell (epoch
+# seconds of the cell's start). Usage rows hold changes; a running total is the sum of the cells before a time.
+metric_rollups = Table(
+    "metric_rollups",
+    metadata,
+    Column("scope_key", String(330), nullable=False),
+    Column("metric", String(48), nullable=False),
+    Column("grain", Integer, nullable=False),
+    Column("cell", BigInteger, nullable=False),
+    Column("value", BigInteger, nullable=False),
+    # PostgreSQL answers a range of cells from the key's index alone (an index-only scan, no heap page per cell).
+    PrimaryKeyConstraint("scope_key", "metric", "grain", "cell", postgresql_include=["value"]),
+    # SQLite keeps rows in key order then: a range of cells is read in one sweep, not row by row through an index.
+    sqlite_with_rowid=False,
 )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from postroom.api.deps import AppServices, Caller, InboxId, Listing, list_query
+from postroom.api.deps import AppServices, Caller, InboxId, Listing, list_query, query_instant
 from postroom.api.downloads import attachment_response
 from postroom.api.rawpath import segment
 from postroom.api.routes.send import IdempotencyKey
@@ -30,12 +30,6 @@ PREFIXES = ("/v0", "/v0/pods/{pod_id}", "/v0/inboxes/{inbox_id}")
 INBOX = "/v0/inboxes/{inbox_id}/drafts"
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 async def draft_filter(
     request: Request,
     before: Annotated[datetime | None, Query()] = None,
@@ -43,7 +37,11 @@ async def draft_filter(
 ) -> MailFilter:
     """Labels (all must be present) and an updated_at window: ``after`` inclusive, ``before`` exclusive."""
     labels = list_query(request, "labels")
-    return MailFilter(labels=tuple(normalize_labels(labels)) if labels else (), before=_utc(before), after=_utc(after))
+    return MailFilter(
+        labels=tuple(normalize_labels(labels)) if labels else (),
+        before=query_instant(before, "before"),
+        after=query_instant(after, "after"),
+    )
 
 
 DraftFilter = Annotated[MailFilter, Depends(draft_filter)]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, StrictBool, StrictStr, field_validator
 
 from postroom.domain.access import ApiKey, Pod
 from postroom.domain.inbox import Inbox
+from postroom.domain.instants import as_utc
 from postroom.domain.text import storable
 from postroom.services.access.authentication import Identity, OrganizationView
 from postroom.wire.base import Response
@@ -47,12 +48,6 @@ class RequestBody(BaseModel):
         return value
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 class CreateInboxBody(RequestBody):
     username: StrictStr | None = None
     domain: StrictStr | None = None
@@ -83,9 +78,10 @@ class CreateApiKeyBody(RequestBody):
     def _parse_datetime(cls, value: object) -> object:
         if isinstance(value, str):
             try:
-                return _utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError as error:
                 raise ValueError("expires_at must be an ISO-8601 datetime") from error
+            return as_utc(parsed)
         return value
 
 

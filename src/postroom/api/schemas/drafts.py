@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import AwareDatetime, StrictBool, StrictStr, field_validator
 
 from postroom.api.schemas.access import PageOut, RequestBody
 from postroom.api.schemas.send import SendAttachmentBody
 from postroom.domain.draft import Draft
+from postroom.domain.instants import as_utc
 from postroom.services.drafts.edits import DraftChange, DraftInput
 from postroom.wire.base import Response
 from postroom.wire.mail import AttachmentOut
@@ -23,7 +24,7 @@ def _datetime(value: object, name: str) -> object:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError as error:
             raise ValueError(f"{name} must be an ISO-8601 datetime") from error
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        return as_utc(parsed)
     return value
 
 

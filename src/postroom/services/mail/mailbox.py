@@ -20,6 +20,7 @@ from postroom.errors import InvalidInput, NotFound, Unprocessable
 from postroom.services.access.authentication import require
 from postroom.services.access.scopes import visible_inbox, visible_pod
 from postroom.services.mail.labels import relabel
+from postroom.services.metrics import usage
 from postroom.services.paging import ListParams, Page, paginate
 from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory
 
@@ -151,6 +152,7 @@ class MailService:
         updated = []
         now = self._clock.now()
         with self._uow(write=True) as uow:
+            visible_inbox(uow, principal, inbox_id)
             threads = set()
             for message_id in message_ids:
                 try:
@@ -169,7 +171,7 @@ class MailService:
         require(principal, "message_delete")
         with self._uow(write=True) as uow:
             message = self._message(uow, principal, inbox_id, message_id, lock=True)
-            prefixes = remove_messages(uow, [message])
+            prefixes = remove_messages(uow, [message], self._clock.now())
             uow.commit()
         delete_blobs(self._blobs, prefixes)
 
@@ -245,7 +247,7 @@ class MailService:
         with self._uow(write=True) as uow:
             thread = as_seen(uow, self._thread(uow, principal, route, thread_id), forbidden)
             doomed = [m for m in uow.mail.thread_messages(thread.thread_id) if not forbidden & set(m.labels)]
-            prefixes = remove_messages(uow, doomed)
+            prefixes = remove_messages(uow, doomed, self._clock.now())
             if not doomed:
                 uow.mail.refresh_thread(thread.thread_id)
             uow.commit()
@@ -271,7 +273,10 @@ class MailService:
     def open_download(self, token: str) -> tuple[DownloadGrant, int, BinaryIO]:
         """The grant of a signed token, the blob's size and an open reader (no API key needed: the token is it)."""
         grant = self._signer.verify(token, self._clock.now())
-        size = self._blobs.size(grant.blob_key)
+        try:
+            size = self._blobs.size(grant.blob_key)
+        except ValueError as error:  # a key no store accepts (only a token signed with our secret gets here)
+            raise NotFound("Download link is invalid") from error
         if size is None:
             raise NotFound("The file no longer exists")
         try:
@@ -280,13 +285,15 @@ class MailService:
             raise NotFound("The file no longer exists") from error
 
 
-def remove_messages(uow: UnitOfWork, doomed: list[Message]) -> list[str]:
-    """Delete stored messages (their labels, attachments and search entries go with them) and refresh their
-    threads' summaries, a thread left empty going too; returns the blob prefixes to delete once committed."""
+def remove_messages(uow: UnitOfWork, doomed: list[Message], now: datetime) -> list[str]:
+    """Delete stored messages (their labels, attachments and search entries go with them), refresh their threads'
+    summaries (a thread left empty going too) and lower the usage totals; returns the blob prefixes to delete once
+    committed."""
     for message in doomed:
         uow.mail.delete_message(message.row_id)
     for thread_id in dict.fromkeys(message.thread_id for message in doomed):
         uow.mail.refresh_thread(thread_id)
+    usage.messages_deleted(uow, doomed, now)
     return [message.raw_blob_key.rsplit("/", 1)[0] for message in doomed]
 
 

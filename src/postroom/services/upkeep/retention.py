@@ -109,7 +109,7 @@ class RetentionService:
         with self._uow(write=True) as uow:
             row_ids = uow.retention.lock_trashed_messages(TRASH, before, self.policy.batch_size)
             doomed = [m for m in (uow.mail.get_message_row(row_id) for row_id in row_ids) if m is not None]
-            prefixes = remove_messages(uow, doomed)
+            prefixes = remove_messages(uow, doomed, self._clock.now())
             uow.commit()
         delete_blobs(self._blobs, prefixes)
         return len(row_ids)
