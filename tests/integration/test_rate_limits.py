@@ -46,11 +46,13 @@ def two_limits(request: pytest.FixtureRequest) -> Iterator[tuple[RateLimits, Rat
 
 def test_budget_is_spent_then_refused_with_the_wait(two_limits: tuple[RateLimits, RateLimits]) -> None:
     first, second = two_limits
+    assert second.peek("k", 5, WINDOW) == 0.0
     assert [first.hit("k", 5, WINDOW) for _ in range(3)] == [0.0] * 3
     assert [second.hit("k", 5, WINDOW) for _ in range(2)] == [0.0] * 2
     wait = first.hit("k", 5, WINDOW)
     assert 0 < wait <= WINDOW / 5  # one hit comes back after window/limit seconds
     assert second.hit("k", 5, WINDOW) > 0  # a refusal spends nothing, and the budget is shared
+    assert 0 < second.peek("k", 5, WINDOW) <= WINDOW / 5  # peeking tells the wait and spends nothing either
     assert first.hit("other", 5, WINDOW) == 0.0  # budgets are per key
 
 
@@ -70,3 +72,5 @@ def test_api_key_limiter_over_a_shared_store(two_limits: tuple[RateLimits, RateL
     with pytest.raises(RateLimited) as refused:
         limiters[1].acquire("key_1")
     assert 1 <= refused.value.retry_after <= WINDOW / burst + 1
+    assert limiters[0].wait("key_1") > 0
+    assert limiters[0].wait("key_2") == 0.0
