@@ -30,6 +30,7 @@ from postroom.domain.downloads import DownloadSigner
 from postroom.domain.outbound import RetryPolicy
 from postroom.domain.pagination import PageTokens
 from postroom.domain.return_path import ReturnPaths
+from postroom.domain.zone import is_fully_qualified
 from postroom.events.dispatcher import Dispatcher
 from postroom.events.hub import Hub
 from postroom.events.resolver import SocketResolver
@@ -181,7 +182,7 @@ class Runtime:
             overrides=parse_mx_overrides(s.mx_overrides),
             relay=parse_relay_url(s.relay_url),
             resolver=self.resolver,
-            helo_name=s.smtp_hostname,
+            helo_name=outbound_helo_name(s),
             mx_port=s.mx_port,
             timeout_seconds=s.delivery_timeout_seconds,
         )
@@ -286,6 +287,18 @@ def mail_host(settings: Settings) -> str:
     if settings.smtp_hostname not in ("localhost", "localhost.localdomain"):
         return settings.smtp_hostname
     return f"mail.{settings.default_domain.strip().lower()}"
+
+
+def outbound_helo_name(settings: Settings) -> str:
+    """The EHLO name of outbound SMTP: the mail host, which must be fully qualified unless explicitly allowed."""
+    name = mail_host(settings)
+    if not is_fully_qualified(name) and not settings.allow_non_fqdn_helo:
+        raise ValueError(
+            f"the outbound EHLO name {name!r} (mail_host) is not a fully-qualified domain name, which receivers "
+            "refuse (Postfix: reject_non_fqdn_helo_hostname); set POSTROOM_MAIL_HOST, or "
+            "POSTROOM_ALLOW_NON_FQDN_HELO=true to send with it anyway"
+        )
+    return name
 
 
 def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = None) -> Runtime:
