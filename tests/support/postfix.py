@@ -146,6 +146,7 @@ class PostfixPeer:
             "minimal_backoff_time": "300s",
             "delay_warning_time": "0",
             "biff": "no",
+            "smtpd_reject_unlisted_recipient": "no",  # the error transport bounces after accepting, not at RCPT
         }
         return "".join(f"{name} = {value}\n" for name, value in settings.items())
 
