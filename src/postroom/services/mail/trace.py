@@ -19,7 +19,10 @@ RETURN_PATH = "Return-Path"
 RECEIVED = "Received"
 MAX_NAME = 255
 MAX_ADDRESS = 320
-_HELO_UNSAFE = re.compile(r"[^A-Za-z0-9.\-_:\[\]]")
+_HELO_UNSAFE = re.compile(r"[^A-Za-z0-9.\-_]")
+# A HELO that is an address literal keeps its brackets; elsewhere a bracket would let a client plant an address
+# where readers of the trace look for the client's (the first [ip] of the from-clause).
+_ADDRESS_LITERAL = re.compile(r"\[(?:IPv6:)?[0-9A-Fa-f.:]{2,45}\]")
 # Whitespace, controls and the characters that delimit addresses, comments and clauses in a Received field.
 _ADDRESS_UNSAFE = re.compile(r"[\x00-\x20\x7f<>()\[\];\\\"]")
 
@@ -38,8 +41,10 @@ class SmtpHop:
 
 
 def _helo(value: str | None) -> str:
-    cleaned = _HELO_UNSAFE.sub("?", (value or "").strip())[:MAX_NAME]
-    return cleaned or "unknown"
+    name = (value or "").strip()
+    if _ADDRESS_LITERAL.fullmatch(name):
+        return name
+    return _HELO_UNSAFE.sub("?", name)[:MAX_NAME] or "unknown"
 
 
 def _address(value: str) -> str:
