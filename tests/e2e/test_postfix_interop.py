@@ -256,3 +256,14 @@ def test_postfix_refusing_our_non_fqdn_helo_is_a_retry_not_a_bounce(peers: Peers
     assert result.outcome == "temporary", result
     assert result.code == 504
     assert "our EHLO name was refused" in result.detail and "Helo command rejected" in result.detail
+
+
+def test_a_non_ascii_local_part_is_accepted_by_the_api_and_sent_with_smtputf8(peers: Peers) -> None:
+    sent = peers.sdk.inboxes.messages.send(peers.inbox_id, to=[f"Zoë <{postfix.INTERNATIONAL}>"], subject="Grüße")
+
+    mailbox = peers.postfix.wait_for_mailbox(b"To: ", user="zoë")
+    assert f"To: Zoë <{postfix.INTERNATIONAL}>".encode() in mailbox  # UTF-8 header fields (RFC 6532)
+    assert sent.message_id.encode() in mailbox
+    log = peers.postfix.log()
+    assert re.search(rf"smtpd\[\d+\]: < \S+: RCPT TO:<{postfix.INTERNATIONAL}>", log)
+    assert re.search(r"smtpd\[\d+\]: < \S+: MAIL FROM:<bounces=\S+> SIZE=\d+ BODY=8BITMIME SMTPUTF8\n", log)
