@@ -63,14 +63,14 @@ def test_stored_mail_gets_return_path_and_received_on_top_of_intact_signed_bytes
     assert list(fields) == ["Return-Path", "Authentication-Results", "Received"]
     assert fields["Return-Path"] == f"<{SENDER}>"
     assert re.fullmatch(
-        rf"from client\.example \(\[127\.0\.0\.1\]\) by mx\.test with ESMTP id [0-9a-z]{{26}} for <{re.escape(inbox_id)}>;"
-        r" \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d \+0000",
+        r"from client\.example \(\[127\.0\.0\.1\]\) by mx\.test with ESMTP id [0-9a-z]{26} "
+        rf"for <{re.escape(inbox_id)}>; \w{{3}}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d \+0000",
         fields["Received"],
     ), fields["Received"]
     key = key_for("example.org")
 
     def dns(name: bytes, timeout: int = 5) -> bytes | None:
-        return public_txt(key).encode() if name.decode().rstrip(".") == f"s1._domainkey.example.org" else None
+        return public_txt(key).encode() if name.decode().rstrip(".") == "s1._domainkey.example.org" else None
 
     assert dkim.verify(raw, dnsfunc=dns)  # the sender's signature still verifies under the added fields
     parsed = parse_message(sent, fallback_domain="postroom.localhost")
@@ -103,7 +103,9 @@ def test_client_chosen_names_cannot_forge_or_break_the_trace_fields(runtime: Run
     raw = raw_of(client, inbox_id, kept["message_id"])
     fields = fields_of(split_verdict(raw)[0])
     received = fields["Received"]
-    assert received.count(";") == 1 and received.count("(") == 1 and " by " not in received.split("(")[0]
+    assert received.count(";") == 1
+    assert received.count("(") == 1
+    assert " by " not in received.split("(")[0]
     assert received.startswith("from evil.example??forged??10.0.0.1???by?mx.google.com??Mon??1?Jan?2024 ([127.0.0.1])")
     [ours] = received_from(raw, limit=1)
     assert ours.ip == "127.0.0.1"  # what a later reader of the trace finds is the real client address
@@ -111,7 +113,9 @@ def test_client_chosen_names_cannot_forge_or_break_the_trace_fields(runtime: Run
     assert return_path == "<?a?b??c??d??@example.org>"
 
 
-def _conversation(port: int, lines: list[bytes], wrap: Callable[[socket.socket], socket.socket] | None = None) -> list[list[bytes]]:
+def _conversation(
+    port: int, lines: list[bytes], wrap: Callable[[socket.socket], socket.socket] | None = None
+) -> list[list[bytes]]:
     """Each reply (all its lines) to the banner and then to each of ``lines``, sent one at a time."""
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         stream: IO[bytes] = sock.makefile("rb")
@@ -152,7 +156,24 @@ def test_every_reply_but_the_greetings_carries_an_enhanced_status_code(runtime: 
     ]
     banner, *replies, quit_reply = with_smtp(runtime, options(), lambda port: _conversation(port, commands))
     assert banner == [b"220 mx.test Postroom ESMTP"]
-    auth_before, mail_before, ehlo, auth, auth_login, mail, nested, rcpt, unknown, bad, noop, vrfy, rset, data, bogus, tls = replies
+    (
+        auth_before,
+        mail_before,
+        ehlo,
+        auth,
+        auth_login,
+        mail,
+        nested,
+        rcpt,
+        unknown,
+        bad,
+        noop,
+        vrfy,
+        rset,
+        data,
+        bogus,
+        tls,
+    ) = replies
     assert b"250-ENHANCEDSTATUSCODES" in ehlo
     assert not [line for line in ehlo if b"AUTH" in line]
     assert auth_before[0].startswith(b"503 5.5.1 ")
@@ -190,7 +211,8 @@ def test_after_starttls_the_mx_offers_no_auth_and_records_esmtps(
     smtp_options = options(tls_cert=tmp_path / "cert.pem", tls_key=tmp_path / "key.pem")
     ready, auth, refused = with_smtp(runtime, smtp_options, talk)
     assert ready == (220, b"2.0.0 Ready to start TLS")
-    assert auth == "-" and refused == {}
+    assert auth == "-"
+    assert refused == {}
     [kept] = stored(client, inbox_id)
     fields = fields_of(split_verdict(raw_of(client, inbox_id, kept["message_id"]))[0])
     assert " with ESMTPS id " in fields["Received"]

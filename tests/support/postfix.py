@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import pwd
-import socket
 import shutil
+import socket
 import subprocess
 import tempfile
 import time

@@ -231,9 +231,7 @@ def needs_smtputf8(mail_from: str, recipients: Sequence[str], raw: bytes) -> boo
     return not all(address.isascii() for address in (mail_from, *recipients)) or not header.isascii()
 
 
-def _mail_options(
-    client: aiosmtplib.SMTP, raw: bytes, size: int, *, internationalised: bool
-) -> tuple[list[str], str]:
+def _mail_options(client: aiosmtplib.SMTP, raw: bytes, size: int, *, internationalised: bool) -> tuple[list[str], str]:
     options: list[str] = []
     if client.supports_extension("size"):
         options.append(f"SIZE={size}")

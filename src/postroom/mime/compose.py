@@ -210,10 +210,10 @@ def compose(outgoing: Outgoing) -> bytes:
         if entries:
             addresses[name] = [_address(name, entry) for entry in entries]
     # A non-ASCII local part cannot be encoded: its headers are UTF-8 (RFC 6532), sent only with SMTPUTF8.
-    internationalised = any(not a.username.isascii() for field in addresses.values() for a in field)
+    internationalised = any(not a.username.isascii() for field_addresses in addresses.values() for a in field_addresses)
     message = EmailMessage(policy=_POLICY.clone(utf8=True) if internationalised else _POLICY)
-    for name, field in addresses.items():
-        message[name] = field
+    for name, field_addresses in addresses.items():
+        message[name] = field_addresses
     if outgoing.subject is not None:
         _set_text_header(message, "Subject", _FORBIDDEN_CHARS.sub(" ", outgoing.subject))
     date = outgoing.date if outgoing.date.tzinfo is not None else outgoing.date.replace(tzinfo=UTC)
