@@ -240,8 +240,8 @@ class Runtime:
             await dispatcher.stop()
 
     async def _serve_transports(self, stop: asyncio.Event | None) -> None:
+        delivery_worker = self.delivery_worker()  # first: a bad route or EHLO name stops serve before it listens
         smtp = await start_smtp(self.services.receive, self.smtp_options())
-        delivery_worker = self.delivery_worker()
         self.wakeups.delivery = delivery_worker
         workers = [
             asyncio.create_task(delivery_worker.run(), name="delivery-worker"),
