@@ -64,7 +64,7 @@ def test_stored_mail_gets_return_path_and_received_on_top_of_intact_signed_bytes
     assert fields["Return-Path"] == f"<{SENDER}>"
     assert re.fullmatch(
         r"from client\.example \(\[127\.0\.0\.1\]\) by mx\.test with ESMTP id [0-9a-z]{26} "
-        rf"for <{re.escape(inbox_id)}>; \w{{3}}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d \+0000",
+        rf"for <{re.escape(inbox_id)}>; \w{{3}}, \d\d \w{{3}} \d{{4}} \d\d:\d\d:\d\d \+0000",
         fields["Received"],
     ), fields["Received"]
     key = key_for("example.org")
