@@ -162,19 +162,28 @@ class PostfixPeer:
         (self.config_dir / "main.cf").write_text(self._main_cf())
         listener = f"127.0.0.1:{self.port} inet  n       -       n       -       -       smtpd\n"
         (self.config_dir / "master.cf").write_text(listener + SERVICES)
-        self._postfix("start")
+        try:
+            self._postfix("start")
+            self._wait_until_listening(timeout)
+        except BaseException:
+            self.stop()  # no master process is left behind when starting fails half-way
+            raise
+        return self
+
+    def _wait_until_listening(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return self
+                    return
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError(f"Postfix did not listen on 127.0.0.1:{self.port}:\n{self.log()}")
 
     def stop(self) -> None:
         try:
-            self._postfix("stop")
+            if (self.root / "queue" / "pid" / "master.pid").exists():
+                self._postfix("stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
