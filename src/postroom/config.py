@@ -22,6 +22,11 @@ class Settings(BaseSettings):
         "postroom.localhost",
         description="Domain of generated inbox addresses; always usable without verification.",
     )
+    postmaster_inbox: str | None = Field(
+        None,
+        description="Inbox that receives mail to postmaster@ and abuse@ every hosted domain (RFC 5321 §4.5.1, "
+        "RFC 2142). Default: postmaster@<default domain>, created on first start.",
+    )
     api_host: str = Field("127.0.0.1", description="Address the HTTP API listens on.")
     api_port: int = Field(8080, description="Port of the HTTP API.")
     smtp_host: str = Field("127.0.0.1", description="Address the inbound SMTP server listens on.")
@@ -147,8 +152,44 @@ class Settings(BaseSettings):
     websocket_key_recheck_seconds: float = Field(
         60.0, description="How often an open websocket re-checks its API key (deleted or expired: closed with 1008)."
     )
+    retention_poll_seconds: float = Field(300.0, description="How often the retention sweep deletes finished rows.")
+    retention_batch_size: int = Field(
+        500, description="Rows deleted per retention transaction (small batches keep ingest and sending unblocked)."
+    )
+    retention_events_days: float = Field(
+        7.0,
+        description="Dispatched outbox events are deleted this many days later, once no kept webhook "
+        "delivery refers to them (0: kept forever).",
+    )
+    retention_webhook_deliveries_days: float = Field(
+        7.0, description="Delivered webhook deliveries are deleted this many days after delivery (0: kept forever)."
+    )
+    retention_dead_letters_days: float = Field(
+        30.0,
+        description="Dead-lettered webhook deliveries are deleted this many days after they died (0: kept forever).",
+    )
+    retention_delivery_results_days: float = Field(
+        30.0,
+        description="Settled recipient results (delivered, bounced, rejected) of a sent message with no "
+        "delivery job left are deleted this many days later; a bounce report arriving after that is ignored "
+        "(0: kept forever).",
+    )
+    retention_trash_days: float = Field(
+        0.0,
+        description="Messages labelled trash and unchanged for this many days are deleted with their blobs "
+        "(0: off, trash is kept).",
+    )
     log_level: str = Field("info", description="Log level: debug, info, warning or error.")
     access_log: bool = Field(True, description="Write one structured JSON line per HTTP request.")
+    prometheus_token: str | None = Field(
+        None,
+        description="Bearer token a Prometheus scrape of /metrics must send. Unset: /metrics is served openly only "
+        "on a loopback API or on the separate metrics listener, and refused (401) on a public API.",
+    )
+    prometheus_port: int | None = Field(
+        None, description="Serve /metrics on its own listener at this port instead of the API port."
+    )
+    prometheus_host: str = Field("127.0.0.1", description="Address the separate metrics listener binds to.")
 
     def retry_schedule(self) -> tuple[float, ...]:
         try:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from ipaddress import ip_address
 
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from postroom.api.app import create_app
+from postroom.api.prometheus import metrics_app, mount_prometheus
 from postroom.clock import SystemClock
 from postroom.config import Settings
 from postroom.console.app import mount_console
@@ -33,9 +36,11 @@ from postroom.domain.return_path import ReturnPaths
 from postroom.domain.zone import is_fully_qualified
 from postroom.events.dispatcher import Dispatcher
 from postroom.events.hub import Hub
-from postroom.events.resolver import SocketResolver
 from postroom.events.sender import WebhookSender
 from postroom.mcp.http import mount_mcp
+from postroom.net.hosts import HostAddresses
+from postroom.observability.database import watch_pool
+from postroom.observability.exposition import Exposition, process_exited
 from postroom.services.access.api_keys import ApiKeyService
 from postroom.services.access.authentication import (
     DOWNLOAD_SECRET_NAME,
@@ -60,6 +65,8 @@ from postroom.services.mail.inbox_events import InboxEventService
 from postroom.services.mail.mailbox import MailService
 from postroom.services.mail.receive import ReceiveService
 from postroom.services.mail.search import SearchService
+from postroom.services.metrics.backlog import BacklogReader
+from postroom.services.metrics.queries import MetricsService
 from postroom.services.ports import BlobStore, Clock, SpamClassifier
 from postroom.services.sending.outbound import OutboundService
 from postroom.services.sending.send import OutboundSettings, SendService
@@ -67,6 +74,8 @@ from postroom.services.trust.authentication import InboundAuthenticator
 from postroom.services.trust.lists import ListService
 from postroom.services.trust.relays import parse_networks
 from postroom.services.trust.screening import Screening
+from postroom.services.upkeep.retention import RetentionPolicy, RetentionService, keep_days
+from postroom.services.upkeep.ticker import RetentionTicker
 from postroom.smtp.server import SmtpOptions, start_smtp
 from postroom.spam.rspamd import NoSpamClassifier, RspamdClassifier
 from postroom.storage.blobs.factory import blob_store_from_url
@@ -91,6 +100,14 @@ class _GracefulServer(uvicorn.Server):
         finally:
             for sig, handler in originals.items():
                 signal.signal(sig, handler)
+
+
+class _QuietServer(uvicorn.Server):
+    """A listener beside the API (the metrics one): it leaves the signals to the API server and stops with it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 class WorkerWakeups:
@@ -154,6 +171,9 @@ class Runtime:
         )
         access = self.services.access
         mount_mcp(app, authenticate=access.authenticate, events=self.hub, api_host=self.settings.api_host)
+        if self.settings.prometheus_port is None:
+            token, loopback = self.settings.prometheus_token, is_loopback(self.settings.api_host)
+            mount_prometheus(app, self.exposition(), token=token, open_without_token=loopback)
         secret = access.server_secret(CONSOLE_SECRET_NAME)
         mount_console(app, authenticate=access.authenticate, events=self.hub, secret=secret)
         return app
@@ -200,9 +220,14 @@ class Runtime:
     def domain_checker(self) -> DomainCheckTicker:
         return DomainCheckTicker(self.services.domain_checks, self.settings.domain_check_poll_seconds)
 
+    def retention_ticker(self) -> RetentionTicker:
+        return RetentionTicker(self.services.retention, self.settings.retention_poll_seconds)
+
     def dispatcher(self) -> Dispatcher:
         s = self.settings
-        sender = WebhookSender(SocketResolver(), s.webhook_timeout_seconds, s.allow_private_urls, self.clock)
+        sender = WebhookSender(
+            HostAddresses(self.resolver), s.webhook_timeout_seconds, s.allow_private_urls, self.clock
+        )
         return Dispatcher(
             self.services.dispatch,
             self.hub,
@@ -212,12 +237,23 @@ class Runtime:
             clock=self.clock,
         )
 
+    def ensure_postmaster_inbox(self) -> None:
+        """The inbox for postmaster@ and abuse@ every hosted domain: created on first start when missing."""
+        address = self.services.receive.postmaster_inbox
+        if not self.services.inboxes.ensure_operator_inbox(self.bootstrap.organization_id, address, "Postmaster"):
+            logging.getLogger("postroom").warning(
+                "POSTROOM_POSTMASTER_INBOX %s is not an inbox and cannot be created here: mail to postmaster@ and "
+                "abuse@ is refused until it exists",
+                address,
+            )
+
     async def serve(self, stop: asyncio.Event | None = None) -> None:
         """Run the HTTP API, the SMTP server, the workers and the events dispatcher until told to stop.
 
         Told to stop means SIGINT/SIGTERM, or ``stop`` being set (for an embedding program or a test).
         """
         await asyncio.to_thread(self.signer.key, self.settings.default_domain.strip().lower())  # made on first start
+        await asyncio.to_thread(self.ensure_postmaster_inbox)
         logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per webhook POST is noise
         if not self.settings.run_dispatcher:
             await self._serve_transports(stop)
@@ -247,6 +283,7 @@ class Runtime:
             asyncio.create_task(delivery_worker.run(), name="delivery-worker"),
             asyncio.create_task(self.draft_ticker().run(), name="scheduled-drafts"),
             asyncio.create_task(self.domain_checker().run(), name="domain-checks"),
+            asyncio.create_task(self.retention_ticker().run(), name="retention"),
         ]
         config = uvicorn.Config(
             self.api(),
@@ -260,6 +297,8 @@ class Runtime:
             server = _GracefulServer(config)
             if stop is not None:
                 workers.append(asyncio.create_task(_exit_when(stop, server), name="stop-watch"))
+            if (metrics_server := self._metrics_server()) is not None:
+                workers.append(asyncio.create_task(metrics_server.serve(), name="metrics-listener"))
             await server.serve()
         finally:
             self.wakeups.delivery = None
@@ -271,8 +310,32 @@ class Runtime:
             smtp.close()
             await smtp.wait_closed()
 
+    def _metrics_server(self) -> uvicorn.Server | None:
+        """The separate /metrics listener when POSTROOM_PROMETHEUS_PORT is set."""
+        s = self.settings
+        if s.prometheus_port is None:
+            return None
+        app = metrics_app(self.exposition(), token=s.prometheus_token)
+        config = uvicorn.Config(
+            app, host=s.prometheus_host, port=s.prometheus_port, access_log=False, log_level="warning"
+        )
+        return _QuietServer(config)
+
+    def exposition(self) -> Exposition:
+        return Exposition(BacklogReader(self.factory, self.clock))
+
     def close(self) -> None:
         self.engine.dispose()
+        process_exited(os.getpid())
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 async def _exit_when(stop: asyncio.Event, server: uvicorn.Server) -> None:
@@ -309,6 +372,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
     clock = clock or SystemClock()
     wakeups = WorkerWakeups()
     engine = create_database_engine(settings.resolved_database_url())
+    watch_pool(engine)
     if migrate:
         upgrade(engine)
     factory = SqlUnitOfWorkFactory(engine)
@@ -336,7 +400,10 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
     )
     screening = Screening(authenticator, spam, parse_networks(settings.smtp_trusted_relays))
     hosted = HostedDomains(default_domain)
-    receive = ReceiveService(factory, blobs, default_domain, return_paths, screening, clock, wakeups, hosted)
+    postmaster = (settings.postmaster_inbox or f"postmaster@{default_domain}").strip().lower()
+    receive = ReceiveService(
+        factory, blobs, default_domain, return_paths, screening, clock, wakeups, hosted, postmaster
+    )
     selector = settings.dkim_selector
 
     def default_domain_key() -> DkimKey:
@@ -354,7 +421,9 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         blobs,
         signer,
         HttpAttachmentFetcher(
-            allow_private=settings.allow_private_urls, timeout_seconds=settings.attachment_fetch_timeout_seconds
+            HostAddresses(resolver),
+            allow_private=settings.allow_private_urls,
+            timeout_seconds=settings.attachment_fetch_timeout_seconds,
         ),
         OutboundSettings(
             return_paths=return_paths,
@@ -380,11 +449,12 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         receive=receive,
         mail=MailService(factory, tokens, blobs, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME)), clock),
         search=SearchService(factory, tokens),
-        webhooks=WebhookService(factory, tokens, SocketResolver(), settings.allow_private_urls, clock),
+        webhooks=WebhookService(factory, tokens, HostAddresses(resolver), settings.allow_private_urls, clock),
         inbox_events=InboxEventService(factory, tokens),
         dispatch=DispatchService(factory, policy, clock, catalogue),
         health=Health(factory, blobs, spam),
         lists=ListService(factory, tokens, clock),
+        metrics=MetricsService(factory, clock),
         send=send,
         outbound=OutboundService(
             factory,
@@ -405,9 +475,21 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         drafts=DraftService(
             factory, tokens, blobs, send, DownloadSigner(access.server_secret(DOWNLOAD_SECRET_NAME)), clock
         ),
+        retention=RetentionService(factory, blobs, retention_policy(settings), clock),
     )
     hub = Hub(settings.websocket_queue_size)
     return Runtime(settings, engine, services, bootstrap, factory, hub, signer, clock, wakeups, resolver)
+
+
+def retention_policy(settings: Settings) -> RetentionPolicy:
+    return RetentionPolicy(
+        dispatched_events=keep_days(settings.retention_events_days),
+        delivered_webhooks=keep_days(settings.retention_webhook_deliveries_days),
+        dead_letters=keep_days(settings.retention_dead_letters_days),
+        delivery_results=keep_days(settings.retention_delivery_results_days),
+        trash=keep_days(settings.retention_trash_days),
+        batch_size=settings.retention_batch_size,
+    )
 
 
 def spam_classifier(settings: Settings) -> SpamClassifier:

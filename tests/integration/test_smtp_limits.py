@@ -219,6 +219,37 @@ def test_an_idle_session_is_closed_with_421(runtime: Runtime, client: TestClient
     assert with_smtp(runtime, options(idle_timeout_seconds=1), talk).startswith(b"421 4.4.2")
 
 
+def test_a_slow_but_steady_data_sender_is_not_cut_as_idle(runtime: Runtime, client: TestClient) -> None:
+    inbox_id = new_inbox(client)
+    lines = [f"line {n} of a message typed slowly".encode() for n in range(9)]
+
+    def talk(port: int) -> bytes:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            stream = sock.makefile("rb")
+            stream.readline()
+            for command in (
+                b"EHLO slow.example.org",
+                f"MAIL FROM:<{SENDER}>".encode(),
+                f"RCPT TO:<{inbox_id}>".encode(),
+            ):
+                sock.sendall(command + b"\r\n")
+                while (line := stream.readline())[3:4] == b"-":
+                    pass
+                assert line.startswith(b"250"), line
+            sock.sendall(b"DATA\r\n")
+            assert stream.readline().startswith(b"354")
+            sock.sendall(message(inbox_id, b""))
+            for line in lines:  # 2.25 s of DATA, a line every 0.25 s: longer than the idle timeout, never idle
+                time.sleep(0.25)
+                sock.sendall(line + b"\r\n")
+            sock.sendall(b".\r\n")
+            return stream.readline()
+
+    assert with_smtp(runtime, options(idle_timeout_seconds=1), talk).startswith(b"250")
+    [kept] = stored(client, inbox_id)
+    assert split_verdict(raw_of(client, inbox_id, kept["message_id"]))[1].endswith(b"\r\n".join(lines) + b"\r\n")
+
+
 def test_a_failure_while_storing_is_451_and_nothing_is_stored(
     runtime: Runtime, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,6 +17,7 @@ from postroom.api.routes import (
     inboxes,
     lists,
     messages,
+    metrics,
     pods,
     send,
     threads,
@@ -49,7 +50,7 @@ def create_app(
     app.state.rate_limiter = RateLimiter(rate_limit_per_second, rate_limit_burst)
     errors.install(app)
     routes = (health, identity, inboxes, pods, api_keys, threads, send, messages, domains, drafts, webhooks, lists)
-    for module in (*routes, inbox_events, downloads):
+    for module in (*routes, inbox_events, metrics, downloads):
         app.include_router(module.router)
     app.include_router(websocket.router)
     app.add_middleware(RequestMiddleware, max_body_bytes=max_request_bytes, log_requests=access_log)

@@ -1,4 +1,4 @@
-"""ASGI middleware: raw-path routing, the request body limit, and one structured log line per request."""
+"""ASGI middleware: raw-path routing, the request body limit, one structured log line and the metrics per request."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from postroom.api.errors import error_body
 from postroom.api.rawpath import canonical_path
+from postroom.observability.collectors import HTTP_LATENCY, HTTP_REQUESTS, RATE_LIMIT_REFUSALS
 
 access_log = logging.getLogger("postroom.access")
 
@@ -47,6 +48,7 @@ class RequestMiddleware:
         finally:
             if self.log_requests:
                 self._log(scope, status["code"], started)
+            self._count(scope, status["code"], started)
 
     def _limited(self, receive: Receive) -> Receive:
         seen = 0
@@ -74,6 +76,16 @@ class RequestMiddleware:
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+    @staticmethod
+    def _count(scope: Scope, status: int, started: float) -> None:
+        # The route's template, never the path itself: ids in paths would make a series per resource.
+        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        method = str(scope.get("method"))
+        HTTP_REQUESTS.labels(method, route, str(status)).inc()
+        HTTP_LATENCY.labels(method, route).observe(time.perf_counter() - started)
+        if status == 429:
+            RATE_LIMIT_REFUSALS.inc()
 
     @staticmethod
     def _log(scope: Scope, status: int, started: float) -> None:

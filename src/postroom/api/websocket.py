@@ -19,6 +19,7 @@ from postroom.api.errors import error_body, error_name
 from postroom.domain.access import Principal
 from postroom.domain.subscriptions import for_principal
 from postroom.errors import PostroomError, Unauthorized
+from postroom.observability.collectors import WEBSOCKET_CLIENTS
 from postroom.services.container import Services
 from postroom.services.ports import EventChannel, EventStream
 
@@ -90,6 +91,7 @@ async def event_channel(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     channel = stream.open()
+    WEBSOCKET_CLIENTS.inc()
     sending = asyncio.Lock()
 
     async def send(text: str) -> None:
@@ -135,6 +137,7 @@ async def event_channel(websocket: WebSocket) -> None:
         pass
     finally:
         channel.close()
+        WEBSOCKET_CLIENTS.dec()
         for task in (writer, watcher):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):

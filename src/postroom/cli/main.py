@@ -10,6 +10,7 @@ import typer
 
 from postroom.cli import api_keys, domains, inboxes, pods
 from postroom.cli.dns import dns
+from postroom.cli.doctor import doctor
 from postroom.cli.options import DEFAULT_API_URL, ApiKeyOption, ApiUrlOption
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app.add_typer(pods.app, name="pods")
 app.add_typer(api_keys.app, name="keys")
 app.add_typer(domains.app, name="domains")
 app.command()(dns)
+app.command()(doctor)
 
 
 def _configure_logging(level: str) -> None:

@@ -1,20 +1,21 @@
 """Fetching send attachments given by URL: http(s) only, bounded in size and time, public addresses only.
 
 Private, loopback, link-local and other non-global targets are refused (server-side request forgery) unless the
-operator allows them; every redirect hop is checked again.
+operator allows them; every redirect hop is resolved and checked again, and each request connects to the address
+that was checked (no second lookup a rebinding DNS server could answer differently).
 """
 
 from __future__ import annotations
 
-import socket
 import time
 from email.message import Message
 from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
-from postroom.domain.network import blocked_address
 from postroom.errors import Forbidden
+from postroom.net.pinning import PinnedRequest, UnsafeUrl, pinned_requests
+from postroom.services.ports import HostResolver
 
 MAX_REDIRECTS = 5
 
@@ -23,22 +24,7 @@ def _rejected(reason: str) -> Forbidden:
     return Forbidden(f"Attachment could not be fetched: {reason}", code="message_rejected")
 
 
-def check_public_url(url: str, *, allow_private: bool) -> None:
-    """Raise ``message_rejected`` unless ``url`` is http(s) and every address its host resolves to is public."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _rejected("only http and https URLs are allowed")
-    if allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError) as error:
-        raise _rejected(f"{parts.hostname} does not resolve") from error
-    if any(blocked_address(str(info[4][0])) for info in infos):
-        raise _rejected(f"{parts.hostname} is not a public address")
-
-
-def _filename(response: httpx.Response) -> str | None:
+def _filename(response: httpx.Response, url: str) -> str | None:
     disposition = response.headers.get("content-disposition")
     if disposition:
         holder = Message()
@@ -46,33 +32,64 @@ def _filename(response: httpx.Response) -> str | None:
         name = holder.get_filename()
         if name:
             return name
-    tail = unquote(urlsplit(str(response.url)).path.rsplit("/", 1)[-1])
+    tail = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
     return tail or None
 
 
 class HttpAttachmentFetcher:
-    def __init__(self, *, allow_private: bool, timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        resolver: HostResolver,
+        *,
+        allow_private: bool,
+        timeout_seconds: float,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._resolver = resolver
         self._allow_private = allow_private
         self._timeout = timeout_seconds
+        self._transport = transport
 
     def fetch(self, url: str, max_bytes: int) -> tuple[bytes, str | None, str | None]:
         deadline = time.monotonic() + self._timeout
-        with httpx.Client(follow_redirects=False, timeout=self._timeout) as client:
+        with httpx.Client(
+            follow_redirects=False, timeout=self._timeout, trust_env=False, transport=self._transport
+        ) as client:
             for _ in range(MAX_REDIRECTS + 1):
-                check_public_url(url, allow_private=self._allow_private)
                 try:
-                    with client.stream("GET", url) as response:
-                        if response.is_redirect and "location" in response.headers:
-                            url = urljoin(url, response.headers["location"])
-                            continue
-                        if not response.is_success:
-                            raise _rejected(f"{url} answered HTTP {response.status_code}")
-                        content = self._read(response, max_bytes, deadline)
-                        content_type = response.headers.get("content-type", "").split(";", 1)[0].strip() or None
-                        return content, content_type, _filename(response)
+                    candidates = pinned_requests(url, self._resolver, allow_private=self._allow_private)
+                except UnsafeUrl as error:
+                    raise _rejected(str(error)) from error
+                try:
+                    response = self._open(client, candidates)
                 except httpx.HTTPError as error:
                     raise _rejected(f"{url}: {type(error).__name__}") from error
+                try:
+                    if response.is_redirect and "location" in response.headers:
+                        url = urljoin(url, response.headers["location"])
+                        continue
+                    if not response.is_success:
+                        raise _rejected(f"{url} answered HTTP {response.status_code}")
+                    content = self._read(response, max_bytes, deadline)
+                    content_type = response.headers.get("content-type", "").split(";", 1)[0].strip() or None
+                    return content, content_type, _filename(response, url)
+                except httpx.HTTPError as error:
+                    raise _rejected(f"{url}: {type(error).__name__}") from error
+                finally:
+                    response.close()
         raise _rejected("too many redirects")
+
+    @staticmethod
+    def _open(client: httpx.Client, candidates: list[PinnedRequest]) -> httpx.Response:
+        """Send to the first checked address that accepts a connection."""
+        for index, pinned in enumerate(candidates):
+            request = client.build_request("GET", pinned.url, headers=pinned.headers, extensions=pinned.extensions)
+            try:
+                return client.send(request, stream=True)
+            except httpx.ConnectError:
+                if index == len(candidates) - 1:
+                    raise
+        raise httpx.ConnectError("no address to connect to")
 
     @staticmethod
     def _read(response: httpx.Response, max_bytes: int, deadline: float) -> bytes:

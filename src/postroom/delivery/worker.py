@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from postroom.delivery.routing import Hop, NoRoute, Resolver, hops_for
 from postroom.delivery.transmit import transmit
 from postroom.domain.outbound import DeliveryResult, OutboundJob, Outcome
+from postroom.observability.collectors import DELIVERY_ATTEMPTS
 from postroom.services.sending.outbound import OutboundService
 
 log = logging.getLogger("postroom.delivery")
@@ -96,6 +97,8 @@ class DeliveryWorker:
             except TimeoutError:
                 detail = f"the delivery attempt took longer than {self._attempt_seconds:.0f} s"
                 results = [DeliveryResult(address, "temporary", None, detail) for address in job.recipients]
+            for result in results:
+                DELIVERY_ATTEMPTS.labels(result.outcome).inc()
             self._results_queue.put_nowait((job, results))
         except Exception:
             # The lease runs out and the job is tried again; nothing is lost.

@@ -6,9 +6,8 @@ import enum
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
-from postroom.domain.network import blocked_address
+from postroom.domain.network import blocked_address, url_target
 from postroom.errors import InvalidInput
 
 MAX_FILTER_IDS = 10
@@ -77,18 +76,12 @@ def should_disable(failing_since: datetime | None, now: datetime, disable_after:
 
 def url_host(url: str) -> str:
     """The host of an http(s) URL; InvalidInput for anything else."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError as error:
-        raise InvalidInput("url is not a valid URL", field="url") from error
-    if parts.scheme not in {"http", "https"}:
-        raise InvalidInput("url must use http or https", field="url")
-    if not parts.hostname or parts.username is not None or parts.password is not None:
-        raise InvalidInput("url must name a host (and carry no credentials)", field="url")
     if len(url) > 2048:
         raise InvalidInput("url must be at most 2048 characters", field="url")
-    return parts.hostname
+    try:
+        return url_target(url).host
+    except ValueError as error:
+        raise InvalidInput(f"url {error}", field="url") from error
 
 
 def check_addresses(host: str, addresses: list[str], allow_private: bool) -> None:

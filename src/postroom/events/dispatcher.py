@@ -19,6 +19,7 @@ from postroom.domain.webhooks import WebhookDelivery
 from postroom.events import payloads
 from postroom.events.hub import Hub
 from postroom.events.sender import WebhookSender
+from postroom.observability.collectors import WEBHOOK_DELIVERIES, WEBHOOK_LATENCY
 from postroom.services.events.dispatch import Attempt, DispatchService, due_now
 from postroom.services.ports import Clock
 
@@ -233,8 +234,12 @@ class Dispatcher:
                 self._sending[attempt.webhook.webhook_id] = attempt.delivery.delivery_id
                 outcome = await self._sender.send(attempt)
                 if outcome.ok:
+                    WEBHOOK_DELIVERIES.labels("delivered").inc()
+                    waited = self._clock.now() - attempt.delivery.event_created_at
+                    WEBHOOK_LATENCY.observe(max(0.0, waited.total_seconds()))
                     attempt = await asyncio.to_thread(self._service.succeeded, attempt)
                     continue
+                WEBHOOK_DELIVERIES.labels("failed").inc()
                 log.info("webhook %s attempt failed: %s", attempt.webhook.webhook_id, outcome.error)
                 await asyncio.to_thread(self._service.failed, attempt, outcome.error or "failed")
                 attempt = None

@@ -17,10 +17,12 @@ from postroom.services.mail.inbox_events import InboxEventService
 from postroom.services.mail.mailbox import MailService
 from postroom.services.mail.receive import ReceiveService
 from postroom.services.mail.search import SearchService
+from postroom.services.metrics.queries import MetricsService
 from postroom.services.ports import HealthProbe
 from postroom.services.sending.outbound import OutboundService
 from postroom.services.sending.send import SendService
 from postroom.services.trust.lists import ListService
+from postroom.services.upkeep.retention import RetentionService
 
 
 @dataclass(frozen=True)
@@ -42,3 +44,5 @@ class Services:
     domain_checks: DomainVerifier
     drafts: DraftService
     lists: ListService
+    retention: RetentionService
+    metrics: MetricsService

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import BinaryIO, Protocol
@@ -15,6 +15,7 @@ from postroom.domain.inbox import Inbox
 from postroom.domain.listing import InboxScope, KeyScope, MailFilter, SearchHit
 from postroom.domain.lists import Direction, ListEntry, ListType
 from postroom.domain.message import Message, Thread
+from postroom.domain.metrics import Backlog, MetricOwner
 from postroom.domain.outbound import IdempotencyRecord, OutboundJob, RecipientState
 from postroom.domain.pagination import PageRequest
 from postroom.domain.search import MailSearch, MessageHit, ThreadHit
@@ -45,6 +46,9 @@ class InboxRepository(Protocol):
     def add(self, inbox: Inbox) -> None: ...
     def update(self, inbox: Inbox) -> None: ...
     def delete(self, inbox_id: str) -> None: ...
+    def blob_owners(self, inbox_id: str) -> list[str]:
+        """The ids of the inbox's messages and drafts (each owns the blobs under its prefix); locks the inbox row."""
+
     def list_page(self, scope: InboxScope, page: PageRequest) -> list[Inbox]: ...
     def count(self, scope: InboxScope) -> int: ...
     def search_page(self, scope: InboxScope, terms: list[str], page: PageRequest) -> list[SearchHit]: ...
@@ -64,6 +68,9 @@ class MailRepository(Protocol):
     """Messages, threads and their thread keys within inboxes."""
 
     def message_exists(self, inbox_id: str, message_id: str) -> bool: ...
+    def lock_thread_keys(self, inbox_id: str, keys: list[str]) -> None:
+        """Until the transaction ends, no other transaction files a message with any of these keys in the inbox."""
+
     def thread_for_keys(self, inbox_id: str, keys: list[str]) -> str | None: ...
     def add_thread_keys(self, inbox_id: str, keys: list[str], thread_id: str) -> None: ...
     def lock_thread(self, thread_id: str) -> Thread | None:
@@ -173,6 +180,25 @@ class InboxEventRepository(Protocol):
     def list_page(self, inbox_id: str, page: PageRequest) -> list[InboxEvent]: ...
 
 
+class MetricsRepository(Protocol):
+    """Counters per scope, metric and grid cell (``postroom.domain.metrics``); times are epoch seconds."""
+
+    def add(self, owner: MetricOwner, increments: Mapping[str, int], at: datetime) -> None:
+        """Add to the owner's counters (organization, pod, inbox) in the cells holding ``at``."""
+
+    def forget(self, scope_key: str) -> None:
+        """Drop every counter of one scope (a deleted inbox's)."""
+
+    def bucket_sums(
+        self, scope_key: str, metrics: list[str], grain: int, start: int, end: int, period: int | None
+    ) -> dict[tuple[str, int], int]:
+        """Per (metric, bucket start): the sum of the cells of ``grain`` in [start, end), bucketed by ``period``."""
+
+    def totals_before(self, scope_key: str, metrics: list[str], grain: int, before: int) -> dict[str, int]: ...
+    def backlog(self, now: datetime) -> Backlog:
+        """What waits in the delivery queue, the webhook queue and the outbox (for monitoring)."""
+
+
 class OutboundJobRepository(Protocol):
     """Delivery jobs (claimed with an expiring lease) and what happened to each recipient of a sent message."""
 
@@ -200,6 +226,19 @@ class IdempotencyRepository(Protocol):
     def get(self, organization_id: str, key: str) -> IdempotencyRecord | None: ...
     def put(self, record: IdempotencyRecord) -> None: ...
     def forget_before(self, organization_id: str, key: str, cutoff: datetime) -> None: ...
+
+
+class RetentionRepository(Protocol):
+    """Finished rows past their keeping time, deleted in bounded batches: each call touches at most ``limit`` rows.
+
+    On PostgreSQL the rows of a batch are locked with SKIP LOCKED, so several workers sweep side by side.
+    """
+
+    def delete_dispatched_events(self, before: datetime, limit: int) -> int: ...
+    def delete_webhook_deliveries(self, status: str, before: datetime, limit: int) -> int: ...
+    def delete_finished_recipients(self, before: datetime, limit: int) -> int: ...
+    def delete_idempotency_records(self, before: datetime, limit: int) -> int: ...
+    def lock_trashed_messages(self, label: str, before: datetime, limit: int) -> list[str]: ...
 
 
 class ListEntryRepository(Protocol):
@@ -237,6 +276,9 @@ class CustomDomainRepository(Protocol):
     def list_page(self, scope: DomainScope, page: PageRequest) -> list[CustomDomain]: ...
     def count(self, scope: DomainScope) -> int: ...
     def in_pod(self, pod_id: str) -> bool: ...
+    def every(self) -> list[CustomDomain]:
+        """Every custom domain of every organization, by name (for ``postroom doctor``)."""
+
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[CustomDomain]:
         """Domains whose next check is due and that no checker holds, soonest first, leased until ``lease_until``."""
 
@@ -279,6 +321,10 @@ class UnitOfWork(Protocol):
     def webhook_deliveries(self) -> WebhookDeliveryRepository: ...
     @property
     def inbox_events(self) -> InboxEventRepository: ...
+    @property
+    def retention(self) -> RetentionRepository: ...
+    @property
+    def metrics(self) -> MetricsRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -15,6 +15,9 @@ from typing import IO
 from postroom.smtp.replies import LINE_TOO_LONG, TOO_BIG
 
 WRITE_CHUNK_BYTES = 64 * 1024
+# Every read is activity, but restarting the idle timer costs a timer handle: it restarts at most this often, so a
+# session is cut after (idle timeout - this) seconds of silence at the earliest.
+PROGRESS_SECONDS = 0.1
 CRLF = b"\r\n"
 END_OF_DATA = b".\r\n"
 
@@ -34,7 +37,10 @@ class DataOutcome:
 async def read_data(
     reader: asyncio.StreamReader, spool: IO[bytes], limits: DataLimits, on_progress: Callable[[], None]
 ) -> DataOutcome:
-    """Read up to the lone dot into ``spool`` (dot-unstuffed, line ends as CRLF); ``on_progress`` after each write.
+    """Read up to the lone dot into ``spool`` (dot-unstuffed, line ends as CRLF); ``on_progress`` as bytes arrive.
+
+    ``on_progress`` (the idle timer's restart) follows every read, at most once per ``PROGRESS_SECONDS``: a client
+    that keeps sending, however slowly, is never idle.
 
     A line longer than the reader's buffer limit is drained piece by piece and refused; a closed connection raises
     ``ConnectionResetError``.
@@ -45,6 +51,8 @@ async def read_data(
     refusal: str | None = None
     fragment = False  # the previous read ended inside an overlong line
     tail = CRLF  # the last two bytes read (the DATA command's own line ended in CRLF)
+    loop = asyncio.get_running_loop()
+    progress_at = loop.time()
     while True:
         try:
             line = await reader.readuntil(b"\n")
@@ -57,6 +65,10 @@ async def read_data(
             raise ConnectionResetError("connection lost during DATA") from error
         if not line:
             raise ConnectionResetError("connection lost during DATA")
+        now = loop.time()
+        if now - progress_at >= PROGRESS_SECONDS:
+            on_progress()
+            progress_at = now
         if line == END_OF_DATA and tail == CRLF and not continued:
             break
         tail = (tail + line)[-2:]
@@ -72,7 +84,6 @@ async def read_data(
                 if len(pending) >= WRITE_CHUNK_BYTES:
                     spool.write(pending)
                     pending.clear()
-                    on_progress()
         elif pending:
             pending = bytearray()  # nothing more of a refused message is held
     if refusal is not None:

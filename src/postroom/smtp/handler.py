@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import IO
+from weakref import WeakKeyDictionary
 
 from aiosmtpd.proxy_protocol import ProxyData
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from postroom.domain.ids import new_id
 from postroom.errors import Refused
-from postroom.services.mail.receive import InboundMessage, ReceiveService, inbox_address
+from postroom.observability.collectors import INGEST_LATENCY, SMTP_MESSAGES
+from postroom.services.mail.receive import InboundMessage, ReceiveService
 from postroom.services.mail.trace import SmtpHop
 from postroom.services.trust.authentication import Connection
 from postroom.services.trust.relays import Network, is_trusted
@@ -113,6 +116,8 @@ class IngressHandler:
         self._budget = ByteBudget(store_budget_bytes)
         self._large = ThreadPoolExecutor(max_workers=1, thread_name_prefix="postroom-smtp-large")
         self._trusted_relays = trusted_relays
+        # The inbox each accepted RCPT delivers to, in RCPT order (a role address names another inbox than its own).
+        self._destinations: WeakKeyDictionary[Envelope, list[str]] = WeakKeyDictionary()
 
     async def handle_PROXY(  # noqa: N802 - aiosmtpd's hook name
         self, server: SMTP, session: Session, envelope: Envelope, proxy_data: ProxyData
@@ -144,12 +149,13 @@ class IngressHandler:
         if len(envelope.rcpt_tos) >= self._max_recipients:
             return TOO_MANY_RECIPIENTS
         try:
-            await asyncio.to_thread(self._receive.accept_recipient, address)
+            inbox_id = await asyncio.to_thread(self._receive.accept_recipient, address)
         except Exception as error:
             reply = reply_for(error)
             if reply == TRY_AGAIN:
                 log.exception("RCPT %s failed", address)
             return reply
+        self._destinations.setdefault(envelope, []).append(inbox_id)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return RECIPIENT_OK
@@ -161,16 +167,17 @@ class IngressHandler:
 
     async def store(self, session: Session, envelope: Envelope, spool: IO[bytes], size: int) -> str:
         """Store the spooled message (closed here) once per recipient inbox; the reply for the end of DATA."""
-        if not envelope.rcpt_tos:
+        inbox_ids = self._destinations.pop(envelope, [])
+        if not inbox_ids:
             spool.close()
             return NO_RECIPIENTS
         try:
-            inbox_ids = [inbox_address(address) for address in envelope.rcpt_tos]
             weight = self._budget.weight(size)
             await self._budget.acquire(weight)
         except BaseException:
             spool.close()
             raise
+        started = time.perf_counter()
         loop = asyncio.get_running_loop()
         executor = self._large if size > LARGE_MESSAGE_BYTES else None
         connection = connection_of(session)
@@ -183,11 +190,16 @@ class IngressHandler:
             stored = await asyncio.shield(work)  # a dropped connection does not free the budget before the work ends
         except Refused as refusal:
             log.info("refused message from %s (%s): %s", envelope.mail_from, connection.ip, refusal.message)
+            SMTP_MESSAGES.labels("refused").inc()
             return reply_for(refusal)
         except Exception:
             log.exception("storing a message from %s failed", envelope.mail_from)
+            SMTP_MESSAGES.labels("failed").inc()
             return TRY_AGAIN
+        finally:
+            INGEST_LATENCY.observe(time.perf_counter() - started)
         log.info("accepted message from %s for %d inbox(es)", envelope.mail_from, len(stored))
+        SMTP_MESSAGES.labels("accepted").inc()
         return ACCEPTED
 
     def _store(self, spool: IO[bytes], inbound: InboundMessage) -> list[str]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from postroom.observability.collectors import SMTP_SESSIONS, SMTP_SESSIONS_OPEN
 from postroom.services.mail.receive import ReceiveService
 from postroom.services.trust.relays import Network
 from postroom.smtp.aiosmtpd_seam import StreamingSMTP
@@ -80,15 +81,21 @@ class IngressSMTP(StreamingSMTP):
         self._storing = False
         self._closing_reply: str | None = None  # set when a limit fired while a message is stored: sent after its reply
         self._greeting = False  # while answering HELO/EHLO, whose replies carry no enhanced status code (RFC 2034)
+        self._session_counted_out = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if self._session_handle is None:  # not again after STARTTLS: the limit covers the whole session
             self._session_handle = self.loop.call_later(self._max_session_seconds, self._close, SESSION_TOO_LONG)
+            SMTP_SESSIONS.inc()
+            SMTP_SESSIONS_OPEN.inc()
         super().connection_made(transport)
 
     def connection_lost(self, error: Exception | None) -> None:
         if self._session_handle is not None:
             self._session_handle.cancel()
+            if not self._session_counted_out:
+                self._session_counted_out = True
+                SMTP_SESSIONS_OPEN.dec()
         super().connection_lost(error)
 
     def on_idle(self) -> None:

@@ -119,6 +119,10 @@ class SqlCustomDomainRepository:
         query = select(func.count()).select_from(custom_domains).where(*self._in_scope(scope))
         return int(self._c.execute(query).scalar_one())
 
+    def every(self) -> list[CustomDomain]:
+        query = select(custom_domains).order_by(custom_domains.c.domain_id)
+        return [_entity(row) for row in self._c.execute(query).mappings()]
+
     def in_pod(self, pod_id: str) -> bool:
         query = select(custom_domains.c.domain_id).where(custom_domains.c.pod_id == pod_id).limit(1)
         return self._c.execute(query).first() is not None

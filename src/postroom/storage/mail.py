@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Connection, Insert, bindparam, delete, insert, select, update
+import hashlib
+
+from sqlalchemy import ColumnElement, Connection, Insert, bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.selectable import Select
@@ -43,6 +45,12 @@ def _message(row: RowMapping) -> Message:
     return Message(**{name: row[name] for name in _MESSAGE_COLUMNS})
 
 
+def _thread_key_lock(inbox_id: str, key: str) -> int:
+    """A signed 64-bit advisory lock id for one thread key of one inbox."""
+    digest = hashlib.sha256(f"thread-key\0{inbox_id}\0{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 class SqlMailRepository:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
@@ -55,6 +63,14 @@ class SqlMailRepository:
     def message_exists(self, inbox_id: str, message_id: str) -> bool:
         query = select(messages.c.row_id).where(messages.c.inbox_id == inbox_id, messages.c.message_id == message_id)
         return self._c.execute(query.limit(1)).first() is not None
+
+    def lock_thread_keys(self, inbox_id: str, keys: list[str]) -> None:
+        # PostgreSQL: one transaction-scoped advisory lock per key, taken in a fixed order (no deadlock between
+        # messages sharing several keys). SQLite write transactions already run one at a time.
+        if self._c.dialect.name != "postgresql":
+            return
+        for lock_id in sorted({_thread_key_lock(inbox_id, key) for key in keys}):
+            self._c.execute(text("SELECT pg_advisory_xact_lock(:lock_id)"), {"lock_id": lock_id})
 
     def thread_for_keys(self, inbox_id: str, keys: list[str]) -> str | None:
         if not keys:

@@ -18,7 +18,7 @@ from postroom.domain.text import storable
 from postroom.errors import Conflict
 from postroom.storage.conditions import escape_like, in_scope
 from postroom.storage.keyset import seek
-from postroom.storage.tables import api_keys, inboxes, organizations, pods, server_secrets
+from postroom.storage.tables import api_keys, drafts, inboxes, messages, organizations, pods, server_secrets
 
 
 def write_checked(
@@ -151,6 +151,14 @@ class SqlInboxRepository:
 
     def delete(self, inbox_id: str) -> None:
         self._c.execute(delete(inboxes).where(inboxes.c.inbox_id == inbox_id))
+
+    def blob_owners(self, inbox_id: str) -> list[str]:
+        # The inbox row is locked first: a message or draft added meanwhile waits for this transaction (and then
+        # finds no inbox), so the list is complete when the inbox is deleted in the same transaction.
+        self._c.execute(select(inboxes.c.inbox_id).where(inboxes.c.inbox_id == inbox_id).with_for_update())
+        rows = select(messages.c.row_id).where(messages.c.inbox_id == inbox_id)
+        owned = select(drafts.c.draft_id).where(drafts.c.inbox_id == inbox_id)
+        return list(self._c.execute(rows.union_all(owned)).scalars())
 
     def count(self, scope: InboxScope) -> int:
         query = select(func.count()).select_from(inboxes).where(*in_scope(inboxes, scope))

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -295,6 +296,8 @@ webhook_deliveries = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("webhook_id", "event_id"),
     Index("ix_webhook_deliveries_queue", "status", "webhook_id", "event_created_at", "event_id"),
+    Index("ix_webhook_deliveries_event", "event_id"),
+    Index("ix_webhook_deliveries_finished", "status", "updated_at"),
 )
 
 # The inbox event log (spec §3.14): every label added to or removed from a message.
@@ -346,6 +349,7 @@ delivery_recipients = Table(
     Column("status", String(16)),
     Column("detail", Text),
     Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_delivery_recipients_updated", "updated_at"),
 )
 
 # Idempotency-Key of send requests (spec §1.8): the first result, replayed for the same request for 24 hours.
@@ -358,6 +362,7 @@ idempotency_keys = Table(
     Column("message_id", Text, nullable=False),
     Column("thread_id", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_idempotency_keys_created", "created_at"),
 )
 
 # Allow and block lists (spec §3.12) at organization, pod and inbox scope; scope_id is the narrowest of the three
@@ -470,4 +475,21 @@ custom_domains = Table(
     Index("ix_custom_domains_org_created", "organization_id", "created_at", "domain_id"),
     Index("ix_custom_domains_pod", "pod_id"),
     Index("ix_custom_domains_next_check", "next_check_at"),
+)
+
+# Counters behind the Metrics API (spec §3.13), kept in the transaction of each change: per scope ("o:", "p:" or
+# "i:" and the id), metric (an event type, a usage type or a recipient count), grain (60 or 3600 s) and cell (epoch
+# seconds of the cell's start). Usage rows hold changes; a running total is the sum of the cells before a time.
+metric_rollups = Table(
+    "metric_rollups",
+    metadata,
+    Column("scope_key", String(330), nullable=False),
+    Column("metric", String(48), nullable=False),
+    Column("grain", Integer, nullable=False),
+    Column("cell", BigInteger, nullable=False),
+    Column("value", BigInteger, nullable=False),
+    # PostgreSQL answers a range of cells from the key's index alone (an index-only scan, no heap page per cell).
+    PrimaryKeyConstraint("scope_key", "metric", "grain", "cell", postgresql_include=["value"]),
+    # SQLite keeps rows in key order then: a range of cells is read in one sweep, not row by row through an index.
+    sqlite_with_rowid=False,
 )

@@ -18,6 +18,7 @@ from postroom.storage.events import (
 )
 from postroom.storage.lists import SqlListEntryRepository
 from postroom.storage.mail import SqlMailRepository
+from postroom.storage.metrics import SqlMetricsRepository
 from postroom.storage.outbound import SqlIdempotencyRepository, SqlOutboundJobRepository
 from postroom.storage.repositories import (
     SqlApiKeyRepository,
@@ -26,6 +27,7 @@ from postroom.storage.repositories import (
     SqlPodRepository,
     SqlSecretRepository,
 )
+from postroom.storage.retention import SqlRetentionRepository
 
 
 class SqlUnitOfWork:
@@ -74,6 +76,8 @@ class SqlUnitOfWork:
         self.webhooks = SqlWebhookRepository(self._connection)
         self.webhook_deliveries = SqlWebhookDeliveryRepository(self._connection)
         self.inbox_events = SqlInboxEventRepository(self._connection)
+        self.retention = SqlRetentionRepository(self._connection)
+        self.metrics = SqlMetricsRepository(self._connection)
         return self
 
     def commit(self) -> None:

@@ -14,6 +14,7 @@ from postroom.domain.custom_domains import DomainScope
 from postroom.domain.ids import new_id
 from postroom.domain.listing import InboxScope
 from postroom.errors import Conflict, Forbidden, Unauthorized
+from postroom.services.metrics import usage
 from postroom.services.ports import Clock, UnitOfWorkFactory
 
 KEY_PREFIX = "pr_"
@@ -96,6 +97,7 @@ class AccessService:
                 uow.secrets.add(PAGE_TOKEN_SECRET_NAME, secrets.token_bytes(32))
                 uow.organizations.add(organization)
                 uow.pods.add(pod)
+                usage.pod_counted(uow, pod, 1, pod.created_at)
                 uow.api_keys.add(key)
                 uow.commit()
             except Conflict:

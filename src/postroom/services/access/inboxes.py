@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from postroom.domain.access import Principal, ScopeType
+from postroom.domain.access import Principal, ScopeType, granted_permissions
 from postroom.domain.inbox import (
     Inbox,
     InboxStatus,
@@ -21,10 +21,12 @@ from postroom.domain.inbox import (
 from postroom.domain.listing import InboxScope
 from postroom.domain.names import generate_username
 from postroom.domain.pagination import PageTokens
-from postroom.errors import Conflict, Forbidden, InvalidInput
+from postroom.errors import Conflict, Forbidden, InvalidInput, Unprocessable
 from postroom.services.access.authentication import require
 from postroom.services.access.scopes import visible_inbox, visible_pod
 from postroom.services.domains.hosting import HostedDomains
+from postroom.services.mail.filing import blob_prefix
+from postroom.services.metrics import usage
 from postroom.services.paging import ListParams, Page, paginate
 from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory
 
@@ -117,6 +119,7 @@ class InboxService:
                 )
                 try:
                     uow.inboxes.add(inbox)
+                    usage.inbox_created(uow, inbox)
                     uow.commit()
                 except Conflict:
                     pass  # a concurrent create took the address or the client_id
@@ -129,6 +132,24 @@ class InboxService:
             if username is not None:
                 raise Conflict(f"Inbox {username}@{domain} already exists", code="already_exists")
         raise Conflict("Could not find a free address, retry", code="conflict")
+
+    def ensure_operator_inbox(self, organization_id: str, address: str, display_name: str) -> bool:
+        """Create the operator's inbox at ``address`` in the default pod when it is missing (server setup, no key).
+
+        True when the inbox exists afterwards; False when ``address`` is not on a domain an inbox may be created on.
+        """
+        local, _, domain = address.rpartition("@")
+        with self._uow() as uow:
+            if uow.inboxes.get(address) is not None:
+                return True
+        operator = Principal("server", organization_id, None, None, None, None, granted_permissions(None))
+        try:
+            self.create(operator, NewInbox(username=local, domain=domain, display_name=display_name))
+        except Conflict:
+            pass  # created meanwhile by another process starting
+        except (InvalidInput, Unprocessable):
+            return False
+        return True
 
     def get(self, principal: Principal, inbox_id: str, pod_id: str | None = None) -> Inbox:
         require(principal, "inbox_read")
@@ -195,6 +216,10 @@ class InboxService:
         require(principal, "inbox_delete")
         with self._uow(write=True) as uow:
             inbox = visible_inbox(uow, principal, inbox_id, pod_id)
+            usage.inbox_deleted(uow, inbox, self._clock.now())
+            owners = uow.inboxes.blob_owners(inbox.inbox_id)
             uow.inboxes.delete(inbox.inbox_id)
             uow.commit()
-        self._blobs.delete_prefix(f"inbox/{inbox.inbox_id}")
+        # Only the deleted rows' blobs: an inbox re-created at the same address meanwhile keeps the blobs of its mail.
+        for owner in owners:
+            self._blobs.delete_prefix(blob_prefix(inbox.inbox_id, owner))

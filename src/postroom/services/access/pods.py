@@ -9,6 +9,7 @@ from postroom.domain.pagination import PageTokens
 from postroom.errors import Conflict, Forbidden, InvalidInput
 from postroom.services.access.authentication import require
 from postroom.services.access.scopes import visible_pod
+from postroom.services.metrics import usage
 from postroom.services.paging import ListParams, Page, empty_page, paginate
 from postroom.services.ports import Clock, UnitOfWorkFactory
 
@@ -39,6 +40,7 @@ class PodService:
             pod = Pod(pod_id, principal.organization_id, name or pod_id, client_id, False, now, now)
             try:
                 uow.pods.add(pod)
+                usage.pod_counted(uow, pod, 1, now)
                 uow.commit()
             except Conflict:
                 if client_id is None:
@@ -82,4 +84,5 @@ class PodService:
             if uow.custom_domains.in_pod(pod.pod_id):
                 raise Conflict("Pod still holds domains", code="cannot_delete", fix="Delete the pod's domains first.")
             uow.pods.delete(pod.pod_id)
+            usage.pod_counted(uow, pod, -1, self._clock.now())
             uow.commit()

@@ -52,17 +52,17 @@ class DomainCatalogue:
     def zone(self, domain: CustomDomain) -> str:
         return render_zone(domain.domain_id, self.records(domain))
 
-    def _default_records(self) -> list[DnsRecord]:
+    def default_records(self) -> list[DnsRecord]:
         name = self.default.name
         return default_domain_records(
             name, self.mail_host, self.selector, self.default.dkim_txt(), (), f"postmaster@{name}"
         )
 
     def default_zone(self) -> str:
-        return render_zone(self.default.name, self._default_records())
+        return render_zone(self.default.name, self.default_records())
 
     def default_view(self, organization: Organization) -> DomainView:
-        records = [CheckedRecord(record, RecordStatus.VALID) for record in self._default_records()]
+        records = [CheckedRecord(record, RecordStatus.VALID) for record in self.default_records()]
         domain = CustomDomain(
             domain_id=self.default.name,
             organization_id=organization.organization_id,

@@ -28,6 +28,7 @@ from postroom.services.access.scopes import visible_pod
 from postroom.services.domains.catalogue import DomainCatalogue
 from postroom.services.domains.names import normalize_domain_name, parse_domain_id
 from postroom.services.domains.verification import DomainVerifier, domain_verified
+from postroom.services.metrics import usage
 from postroom.services.outbox import commit_and_wake
 from postroom.services.paging import ListParams, Page, empty_page, paginate
 from postroom.services.ports import Clock, DkimKeys, DnsLookup, UnitOfWork, UnitOfWorkFactory, Wakeups
@@ -186,6 +187,7 @@ class DomainService:
                 return self._catalogue.view(existing)  # a concurrent create won
             try:
                 uow.custom_domains.add(domain)
+                usage.domain_counted(uow, domain, 1, domain.created_at)
                 uow.commit()
             except Conflict as error:
                 raise Conflict(f"{name} was just added by someone else", code="already_exists") from error
@@ -296,6 +298,7 @@ class DomainService:
         with self._uow(write=True) as uow:
             domain = self._writable(uow, principal, domain_id, pod_id)
             uow.custom_domains.delete(domain.domain_id)
+            usage.domain_counted(uow, domain, -1, self._clock.now())
             uow.commit()
 
     def verify(self, principal: Principal, domain_id: str, pod_id: str | None = None) -> DomainView:

@@ -95,7 +95,11 @@ class DomainVerifier:
 
     def check(self, domain: CustomDomain) -> list[CheckedRecord]:
         """Every record the domain publishes, judged against what DNS answers now."""
-        return [judge(record, self._answers(record)) for record in self._catalogue.records(domain)]
+        return self.check_records(self._catalogue.records(domain))
+
+    def check_records(self, records: list[DnsRecord]) -> list[CheckedRecord]:
+        """These records judged against what DNS answers now (``TemporaryLookupError`` when it does not answer)."""
+        return [judge(record, self._answers(record)) for record in records]
 
     def _answers(self, record: DnsRecord) -> list[str]:
         answers = self._dns.lookup(record.name, record.type.value)

@@ -16,6 +16,7 @@ from postroom.mime.extract import extract_html, extract_text
 from postroom.mime.html import html_to_text
 from postroom.mime.parse import ParsedMessage
 from postroom.services.mail.labels import log_new_message_labels
+from postroom.services.metrics import usage
 from postroom.services.ports import BlobStore, UnitOfWork
 
 
@@ -91,13 +92,17 @@ def file_in_thread(uow: UnitOfWork, message: Message) -> None:
     """
     referenced = unique([*message.references, message.in_reply_to or ""])
     keys = unique([message.message_id, *referenced])
+    # Without the lock a message and its reply filed at the same moment each miss the other and start two threads.
+    uow.mail.lock_thread_keys(message.inbox_id, keys)
     thread_id = uow.mail.thread_for_keys(message.inbox_id, keys)
     thread = uow.mail.lock_thread(thread_id) if thread_id else None
+    new_thread = thread is None
     if thread is None:
         thread = start_thread(new_id("thd"), message)
         uow.mail.add_thread(thread)
     message.thread_id = thread.thread_id
     uow.mail.add_message(message, message_document(message, html_to_text))
+    usage.message_filed(uow, message, new_thread=new_thread)
     log_new_message_labels(uow, message, message.created_at)
     uow.mail.add_thread_keys(message.inbox_id, keys, thread.thread_id)
     absorb(thread, message)

@@ -20,6 +20,7 @@ from postroom.errors import InvalidInput, NotFound, Unprocessable
 from postroom.services.access.authentication import require
 from postroom.services.access.scopes import visible_inbox, visible_pod
 from postroom.services.mail.labels import relabel
+from postroom.services.metrics import usage
 from postroom.services.paging import ListParams, Page, paginate
 from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory
 
@@ -169,10 +170,9 @@ class MailService:
         require(principal, "message_delete")
         with self._uow(write=True) as uow:
             message = self._message(uow, principal, inbox_id, message_id, lock=True)
-            uow.mail.delete_message(message.row_id)
-            uow.mail.refresh_thread(message.thread_id)
+            prefixes = remove_messages(uow, [message], self._clock.now())
             uow.commit()
-        self._blobs.delete_prefix(message.raw_blob_key.rsplit("/", 1)[0])
+        delete_blobs(self._blobs, prefixes)
 
     def raw_link(self, principal: Principal, inbox_id: str, message_id: str) -> tuple[Message, DownloadLink]:
         message = self.get_message(principal, inbox_id, message_id)
@@ -246,13 +246,11 @@ class MailService:
         with self._uow(write=True) as uow:
             thread = as_seen(uow, self._thread(uow, principal, route, thread_id), forbidden)
             doomed = [m for m in uow.mail.thread_messages(thread.thread_id) if not forbidden & set(m.labels)]
-            for message in doomed:
-                uow.mail.delete_message(message.row_id)
-            uow.mail.refresh_thread(thread.thread_id)
+            prefixes = remove_messages(uow, doomed, self._clock.now())
+            if not doomed:
+                uow.mail.refresh_thread(thread.thread_id)
             uow.commit()
-        prefixes = [m.raw_blob_key.rsplit("/", 1)[0] for m in doomed]
-        for prefix in prefixes:
-            self._blobs.delete_prefix(prefix)
+        delete_blobs(self._blobs, prefixes)
 
     def thread_attachment(
         self, principal: Principal, route: MailRoute, thread_id: str, attachment_id: str
@@ -281,6 +279,24 @@ class MailService:
             return grant, size, self._blobs.open(grant.blob_key)
         except KeyError as error:  # deleted since we looked
             raise NotFound("The file no longer exists") from error
+
+
+def remove_messages(uow: UnitOfWork, doomed: list[Message], now: datetime) -> list[str]:
+    """Delete stored messages (their labels, attachments and search entries go with them), refresh their threads'
+    summaries (a thread left empty going too) and lower the usage totals; returns the blob prefixes to delete once
+    committed."""
+    for message in doomed:
+        uow.mail.delete_message(message.row_id)
+    for thread_id in dict.fromkeys(message.thread_id for message in doomed):
+        uow.mail.refresh_thread(thread_id)
+    usage.messages_deleted(uow, doomed, now)
+    return [message.raw_blob_key.rsplit("/", 1)[0] for message in doomed]
+
+
+def delete_blobs(blobs: BlobStore, prefixes: list[str]) -> None:
+    """After the commit: a crash before this leaves unreferenced blobs, never a message without its blobs."""
+    for prefix in prefixes:
+        blobs.delete_prefix(prefix)
 
 
 def as_seen(uow: UnitOfWork, thread: Thread, hidden: frozenset[str]) -> Thread:

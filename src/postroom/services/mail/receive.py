@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from postroom.domain.events import OutboxEvent
 from postroom.domain.ids import new_id
-from postroom.domain.inbox import InboxStatus
+from postroom.domain.inbox import Inbox, InboxStatus
 from postroom.domain.message import Message, unique
 from postroom.domain.outbound import DeliveryResult
 from postroom.domain.return_path import ReturnPaths
@@ -22,6 +22,7 @@ from postroom.mime.dsn import is_permanent_failure, parse_dsn
 from postroom.mime.parse import ParsedMessage, parse_message
 from postroom.services.domains.hosting import HostedDomains
 from postroom.services.mail.filing import blob_prefix, file_in_thread, write_blobs
+from postroom.services.mail.roles import recipient_key, role_address
 from postroom.services.mail.trace import SmtpHop, prepend_headers, trace_fields
 from postroom.services.outbox import commit_and_wake
 from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory, Wakeups
@@ -68,8 +69,10 @@ class ReceiveService:
         clock: Clock,
         wakeups: Wakeups,
         hosted: HostedDomains,
+        postmaster_inbox: str,
     ) -> None:
         self._hosted = hosted
+        self.postmaster_inbox = postmaster_inbox
         self._clock = clock
         self._wakeups = wakeups
         self._uow = uow_factory
@@ -80,18 +83,31 @@ class ReceiveService:
 
     def accept_recipient(self, recipient: str) -> str:
         """The inbox id mail to ``recipient`` is stored in; NotFound for unknown, Forbidden for paused inboxes."""
-        inbox_id = inbox_address(recipient)
-        if self.returned_message(inbox_id) is not None:
-            return inbox_id
+        address = recipient_key(recipient) or inbox_address(recipient)
+        if self.returned_message(address) is not None:
+            return address
         with self._uow() as uow:
-            inbox = uow.inboxes.get(inbox_id)
-            # An inbox whose custom domain was deleted (or is not receiving) keeps its mail but gets no more.
-            receiving = inbox is not None and self._hosted.receives(uow, inbox)
-        if inbox is None or not receiving:
+            inbox = self.recipient_inbox(uow, address)
+        if inbox is None:
             raise NotFound("No such mailbox")
         if inbox.status is InboxStatus.PAUSED:
             raise Forbidden("Mailbox is paused", code="inbox_paused")
         return inbox.inbox_id
+
+    def recipient_inbox(self, uow: UnitOfWork, address: str) -> Inbox | None:
+        """The inbox receiving mail for ``address`` (as ``inbox_address`` gives it), or None when none does.
+
+        Role addresses at a hosted domain go to the operator's inbox. An inbox whose custom domain was deleted (or
+        is not receiving) keeps its mail but gets no more.
+        """
+        if role_address(address):
+            host = address.rpartition("@")[2]
+            if "@" not in address or self._hosted.receives_at(uow, host):
+                return uow.inboxes.get(self.postmaster_inbox)
+        inbox = uow.inboxes.get(address)
+        if inbox is None or not self._hosted.receives(uow, inbox):
+            return None
+        return inbox
 
     def returned_message(self, address: str) -> str | None:
         """The sent message's row a return-path (VERP) address of ours names, or None for any other address."""

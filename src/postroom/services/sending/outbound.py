@@ -82,9 +82,8 @@ class OutboundService:
         results = []
         for address in addresses:
             with self._uow() as uow:
-                inbox = uow.inboxes.get(inbox_address(address))
-                receiving = inbox is not None and self._hosted.receives(uow, inbox)
-            if inbox is None or not receiving:
+                inbox = self._receive.recipient_inbox(uow, inbox_address(address))
+            if inbox is None:
                 results.append(DeliveryResult(address, "permanent", 550, "5.1.1 No such mailbox here"))
             elif inbox.status is InboxStatus.PAUSED:
                 results.append(DeliveryResult(address, "permanent", 550, "5.2.1 The mailbox is paused"))

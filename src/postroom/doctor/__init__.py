@@ -1,0 +1,1 @@
+"""``postroom doctor``: checks of a deployment (database, blobs, DNS, domain records, ports, TLS), each ok/warn/fail."""

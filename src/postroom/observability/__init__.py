@@ -1,0 +1,1 @@
+"""Prometheus instrumentation: the collectors every layer may record into, and their text exposition."""

@@ -1,0 +1,1 @@
+"""Upkeep of a running deployment: retention of finished rows and trashed mail."""
