@@ -97,7 +97,13 @@ class Settings(BaseSettings):
     mail_host: str | None = Field(
         None,
         description="This server's public host name: the MX records of every domain point at it and custom domains' "
-        "SPF records name it (default: smtp_hostname, else mail.<default domain>).",
+        "SPF records name it, and outbound SMTP greets with it in EHLO (default: smtp_hostname, else "
+        "mail.<default domain>).",
+    )
+    allow_non_fqdn_helo: bool = Field(
+        False,
+        description="Send mail although mail_host is not a fully-qualified name (e.g. localhost), which many "
+        "receivers refuse in EHLO. Off: `serve` refuses to start sending with such a name.",
     )
     relay_url: str | None = Field(
         None,

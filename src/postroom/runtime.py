@@ -35,6 +35,7 @@ from postroom.domain.downloads import DownloadSigner
 from postroom.domain.outbound import RetryPolicy
 from postroom.domain.pagination import PageTokens
 from postroom.domain.return_path import ReturnPaths
+from postroom.domain.zone import is_fully_qualified
 from postroom.events.dispatcher import Dispatcher
 from postroom.events.hub import Hub
 from postroom.events.sender import WebhookSender
@@ -206,7 +207,7 @@ class Runtime:
             overrides=parse_mx_overrides(s.mx_overrides),
             relay=parse_relay_url(s.relay_url),
             resolver=self.resolver,
-            helo_name=s.smtp_hostname,
+            helo_name=outbound_helo_name(s),
             mx_port=s.mx_port,
             timeout_seconds=s.delivery_timeout_seconds,
         )
@@ -280,8 +281,8 @@ class Runtime:
             await dispatcher.stop()
 
     async def _serve_transports(self, stop: asyncio.Event | None) -> None:
+        delivery_worker = self.delivery_worker()  # first: a bad route or EHLO name stops serve before it listens
         smtp = await start_smtp(self.services.receive, self.smtp_options())
-        delivery_worker = self.delivery_worker()
         self.wakeups.delivery = delivery_worker
         workers = [
             asyncio.create_task(delivery_worker.run(), name="delivery-worker"),
@@ -355,6 +356,18 @@ def mail_host(settings: Settings) -> str:
     if settings.smtp_hostname not in ("localhost", "localhost.localdomain"):
         return settings.smtp_hostname
     return f"mail.{settings.default_domain.strip().lower()}"
+
+
+def outbound_helo_name(settings: Settings) -> str:
+    """The EHLO name of outbound SMTP: the mail host, which must be fully qualified unless explicitly allowed."""
+    name = mail_host(settings)
+    if not is_fully_qualified(name) and not settings.allow_non_fqdn_helo:
+        raise ValueError(
+            f"the outbound EHLO name {name!r} (mail_host) is not a fully-qualified domain name, which receivers "
+            "refuse (Postfix: reject_non_fqdn_helo_hostname); set POSTROOM_MAIL_HOST, or "
+            "POSTROOM_ALLOW_NON_FQDN_HELO=true to send with it anyway"
+        )
+    return name
 
 
 def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = None) -> Runtime:

@@ -35,10 +35,15 @@ def _configure_logging(level: str) -> None:
 def serve() -> None:
     """Migrate the database, bootstrap it on first start, and serve the API and SMTP."""
     from postroom.config import Settings
-    from postroom.runtime import build  # server modules are imported here so client commands start fast
+    from postroom.runtime import build, outbound_helo_name  # imported here so client commands start fast
 
     settings = Settings()
     _configure_logging(settings.log_level)
+    try:
+        outbound_helo_name(settings)
+    except ValueError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(2) from error
     runtime = build(settings)
     base = f"http://{settings.api_host}:{settings.api_port}"
     typer.echo(f"Postroom API on {base}")
