@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from postroom.api import downloads, errors, websocket
+from postroom.api import downloads, errors, openapi, websocket
 from postroom.api.middleware import RequestMiddleware
 from postroom.api.ratelimit import RateLimiter
 from postroom.api.routes import (
@@ -48,6 +48,7 @@ def create_app(
     app.state.websocket_key_recheck_seconds = websocket_key_recheck_seconds
     app.state.rate_limiter = RateLimiter(rate_limit_per_second, rate_limit_burst)
     errors.install(app)
+    openapi.install(app)
     routes = (health, identity, inboxes, pods, api_keys, threads, send, messages, domains, drafts, webhooks, lists)
     for module in (*routes, inbox_events, downloads):
         app.include_router(module.router)
