@@ -94,11 +94,15 @@ def validation_error_response(error: RequestValidationError) -> JSONResponse:
 
 
 def allowed_methods(request: Request) -> str:
-    """Every method some route serves at this path (each route holds one method, so the router's own 405 names one)."""
-    methods: set[str] = set()
-    for route in flat_routes(request.app.router.routes):
-        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] is not Match.NONE:
-            methods |= route.methods
+    """The methods served at this path (each route holds one method, so the router's own 405 names only one)."""
+    matching = [
+        route
+        for route in flat_routes(request.app.router.routes)
+        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] is not Match.NONE
+    ]
+    # "/v0/inboxes/search" also matches "/v0/inboxes/{inbox_id}"; the resource is the most literal template's.
+    fewest = min((route.path_format.count("{") for route in matching), default=0)
+    methods = {method for route in matching if route.path_format.count("{") == fewest for method in route.methods or ()}
     return ", ".join(sorted(methods))
 
 

@@ -24,6 +24,8 @@ from postroom.api.routes.domains import zone_file
 from postroom.api.routes.drafts import draft_filter
 from postroom.api.routes.health import readyz
 from postroom.api.routes.send import idempotency_key
+from postroom.api.routes.webhooks import polling_not_offered
+from postroom.domain.labels import MAX_LABEL_CHARS
 from postroom.domain.search import MAX_QUERY_CHARS, MIN_QUERY_CHARS
 
 ERROR = {"$ref": "#/components/schemas/ErrorResponse"}
@@ -58,10 +60,13 @@ DESCRIPTIONS = {
     503: "A service the operation needs is unavailable; retry later",
 }
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer", "minimum": 0}}}
-NOT_JSON_ARRAY = r"^(?!\s*\[)[^\x00]*$"  # a value starting with "[" is read as a JSON array (deps.list_query)
+# A value starting with "[" is read as a JSON array (deps.list_query); a label is 1-256 characters once stripped,
+# none of them a control character (domain.labels).
+NOT_JSON_ARRAY = r"^(?!\s*\[)[^\x00]*$"
+LABEL = r"^(?!\s*\[)\s*[^\s\x00-\x1f](?:[^\x00-\x1f]*[^\s\x00-\x1f])?\s*$"
 
 
-def _list_parameter(name: str, description: str) -> dict[str, Any]:
+def _list_parameter(name: str, description: str, item: str = NOT_JSON_ARRAY) -> dict[str, Any]:
     return {
         "name": name,
         "in": "query",
@@ -69,11 +74,11 @@ def _list_parameter(name: str, description: str) -> dict[str, Any]:
         "description": f"{description}. One JSON array of strings, repeated keys, or a single value.",
         "style": "form",
         "explode": True,
-        "schema": {"type": "array", "items": {"type": "string", "pattern": NOT_JSON_ARRAY}},
+        "schema": {"type": "array", "items": {"type": "string", "maxLength": MAX_LABEL_CHARS, "pattern": item}},
     }
 
 
-LABELS = _list_parameter("labels", "Only items carrying every one of these labels")
+LABELS = _list_parameter("labels", "Only items carrying every one of these labels", LABEL)
 SUBJECT = _list_parameter("subject", "Subject substrings, any of which matches")
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
@@ -103,6 +108,10 @@ RAW_PARAMETERS: dict[Callable[..., Any], list[dict[str, Any]]] = {
 QUERY_CONSTRAINTS: dict[str, dict[str, Any]] = {
     "limit": {"minimum": 1},
     "q": {"minLength": MIN_QUERY_CHARS, "maxLength": MAX_QUERY_CHARS, "pattern": r"^\s*\S[\s\S]*\S\s*$"},
+}
+PATH_CONSTRAINTS: dict[str, dict[str, Any]] = {
+    "direction": {"enum": ["send", "receive", "reply"]},
+    "list_type": {"enum": ["allow", "block"]},
 }
 # Bodies that are not JSON.
 CONTENT: dict[Callable[..., Any], dict[str, Any]] = {
@@ -136,6 +145,8 @@ STATUS_RULES = (
     _rule("POST PATCH", r"/domains(/\{domain_id\})?$", 422),
     _rule("POST", r"/domains(/\{domain_id\}/verify)?$", 503),
 )
+# Routes that answer with a status whatever the request.
+ALWAYS: dict[Callable[..., Any], set[int]] = {readyz: {503}, polling_not_offered: {404}}
 PATH_PARAMETER = re.compile(r"\{([^}/]+)\}")
 
 
@@ -154,8 +165,7 @@ def _statuses(route: APIRoute, method: str, authenticated: bool, has_body: bool)
         statuses.add(404)
     if has_body:
         statuses |= {400, 413}
-    if route.endpoint is readyz:
-        statuses.add(503)
+    statuses |= ALWAYS.get(route.endpoint, set())
     for rule in STATUS_RULES:
         if authenticated and method in rule.methods and rule.path.search(route.path_format):
             statuses.update(rule.statuses)
@@ -181,7 +191,12 @@ def _parameters(route: APIRoute, operation: dict[str, Any], calls: list[Callable
             schema.update(QUERY_CONSTRAINTS.get(parameter["name"], {}))
         parameter["schema"] = schema
     path = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1, **PATH_CONSTRAINTS.get(name, {})},
+        }
         for name in PATH_PARAMETER.findall(route.path_format)
     ]
     names = {(parameter["name"], parameter["in"]) for parameter in declared}
@@ -237,7 +252,7 @@ def exact_openapi(app: FastAPI) -> dict[str, Any]:
     for route in flat_routes(app.routes):
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
-        for method in route.methods:
+        for method in route.methods or ():
             operation = paths.get(route.path_format, {}).get(method.lower())
             if operation is not None:
                 paths[route.path_format][method.lower()] = _operation(route, method.lower(), operation)
@@ -253,4 +268,3 @@ def exact_openapi(app: FastAPI) -> dict[str, Any]:
 
 def install(app: FastAPI) -> None:
     app.openapi = lambda: exact_openapi(app)  # type: ignore[method-assign]
-

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
+from postroom.api.deps import IsoDateTime
 from postroom.services.mail.search import SearchParams
 
 
@@ -18,8 +19,8 @@ def _utc(value: datetime | None) -> datetime | None:
 
 async def search_params(
     q: Annotated[str, Query()],
-    before: Annotated[datetime | None, Query()] = None,
-    after: Annotated[datetime | None, Query()] = None,
+    before: Annotated[IsoDateTime | None, Query()] = None,
+    after: Annotated[IsoDateTime | None, Query()] = None,
 ) -> SearchParams:
     """Missing ``q`` is a 400 validation error; its length is checked by the service (2-256 characters)."""
     return SearchParams(q=q, before=_utc(before), after=_utc(after))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from postroom.api.deps import AppServices, Caller, InboxId, Listing, list_query
+from postroom.api.deps import AppServices, Caller, InboxId, IsoDateTime, Listing, list_query
 from postroom.api.downloads import attachment_response
 from postroom.api.rawpath import segment
 from postroom.api.routes.send import IdempotencyKey
@@ -38,8 +38,8 @@ def _utc(value: datetime | None) -> datetime | None:
 
 async def draft_filter(
     request: Request,
-    before: Annotated[datetime | None, Query()] = None,
-    after: Annotated[datetime | None, Query()] = None,
+    before: Annotated[IsoDateTime | None, Query()] = None,
+    after: Annotated[IsoDateTime | None, Query()] = None,
 ) -> MailFilter:
     """Labels (all must be present) and an updated_at window: ``after`` inclusive, ``before`` exclusive."""
     labels = list_query(request, "labels")
