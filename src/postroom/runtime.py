@@ -15,6 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from postroom import redaction
 from postroom.api.app import create_app
 from postroom.clock import SystemClock
 from postroom.config import Settings
@@ -255,6 +256,7 @@ class Runtime:
             log_level=self.settings.log_level.lower(),
             server_header=False,
         )
+        redaction.install(self.settings.secret_values())  # uvicorn.Config has just added its log handlers
         try:
             server = _GracefulServer(config)
             if stop is not None:

@@ -33,10 +33,12 @@ def _configure_logging(level: str) -> None:
 def serve() -> None:
     """Migrate the database, bootstrap it on first start, and serve the API and SMTP."""
     from postroom.config import Settings
+    from postroom.redaction import install as redact_logs
     from postroom.runtime import build  # server modules are imported here so client commands start fast
 
     settings = Settings()
     _configure_logging(settings.log_level)
+    redact_logs(settings.secret_values())
     runtime = build(settings)
     base = f"http://{settings.api_host}:{settings.api_port}"
     typer.echo(f"Postroom API on {base}")
