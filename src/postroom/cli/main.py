@@ -59,11 +59,13 @@ def mcp(api_url: ApiUrlOption = DEFAULT_API_URL, api_key: ApiKeyOption = None) -
     """Serve the MCP tools over stdio for a local agent, acting with the key against the server at the URL."""
     from postroom.cli.client import fail, normalize_url
     from postroom.mcp.stdio import serve_stdio
+    from postroom.redaction import install as redact_logs
 
     key = (api_key or "").strip()
     if not key:
         fail("no API key: pass --api-key or set POSTROOM_API_KEY")
     logging.basicConfig(stream=sys.stderr, level="WARNING", format="%(message)s")  # stdout carries the protocol
+    redact_logs([key])
     asyncio.run(serve_stdio(normalize_url(api_url), key))
 
 
