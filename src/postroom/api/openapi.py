@@ -143,7 +143,8 @@ STATUS_RULES = (
     # Inboxes need a verified domain; domains refuse tracking and conflicting mail providers.
     _rule("POST", r"/inboxes$", 422),
     _rule("POST PATCH", r"/domains(/\{domain_id\})?$", 422),
-    _rule("POST", r"/domains(/\{domain_id\}/verify)?$", 503),
+    # Verifying asks DNS now and a resolver that does not answer is a 503; creating a domain leaves that for later.
+    _rule("POST", r"/domains/\{domain_id\}/verify$", 503),
 )
 # Routes that answer with a status whatever the request.
 ALWAYS: dict[Callable[..., Any], set[int]] = {readyz: {503}, polling_not_offered: {404}}
@@ -209,9 +210,7 @@ def _parameters(route: APIRoute, operation: dict[str, Any], calls: list[Callable
     return path + declared + list({id(parameter): parameter for parameter in raw}.values())
 
 
-def _responses(
-    route: APIRoute, method: str, operation: dict[str, Any], statuses: set[int], authenticated: bool
-) -> dict[str, Any]:
+def _responses(route: APIRoute, operation: dict[str, Any], statuses: set[int], authenticated: bool) -> dict[str, Any]:
     responses = {code: value for code, value in operation.get("responses", {}).items() if code != "422"}
     if route.endpoint in CONTENT:
         responses["200"] = {"description": "Successful Response", "content": CONTENT[route.endpoint]}
@@ -235,7 +234,7 @@ def _operation(route: APIRoute, method: str, operation: dict[str, Any]) -> dict[
     parameters = _parameters(route, operation, calls)
     if parameters:
         result["parameters"] = parameters
-    result["responses"] = _responses(route, method, operation, statuses, authenticated)
+    result["responses"] = _responses(route, operation, statuses, authenticated)
     if authenticated:
         result["security"] = [{"bearer": []}]
     return result
