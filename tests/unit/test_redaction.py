@@ -11,6 +11,7 @@ from uvicorn.logging import AccessFormatter
 
 from postroom.config import Settings
 from postroom.redaction import RedactingFilter, redact
+from tests.support.log_secrets import Ledger
 
 KEY = "pr_GDXWc2a5SyXZcBougpXtYgvtlnbNK9egBgk4l8v0"
 WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -94,3 +95,21 @@ def test_settings_name_their_secrets() -> None:
         _env_file=None,  # type: ignore[call-arg]
     )
     assert set(settings.secret_values()) == {"relay-pass-123", "rspamd-pass-456", "db-pass-789"}
+
+
+def test_the_log_grep_finds_collected_secrets_and_secret_shapes() -> None:
+    ledger = Ledger()
+    ledger.collect(
+        f'{{"api_key": "{KEY}", "secret": "{WEBHOOK_SECRET}", "download_url": "http://h/downloads/{TOKEN}"}}'
+    )
+    assert {KEY, WEBHOOK_SECRET, TOKEN} <= ledger.secrets
+    log = "\n".join(
+        [
+            f"POSTROOM_API_KEY={KEY}",  # printed once on purpose at first start: not a log line
+            "GET /downloads/[redacted] 200",
+            "webhook whsec_[redacted] pr_[redacted]",
+            f"error for token {TOKEN}",
+            "key pr_AnotherKeyNobodyCollected1234",
+        ]
+    )
+    assert [line.split(": ", 1)[0] for line in ledger.findings("log", log)] == ["log:4", "log:5"]
