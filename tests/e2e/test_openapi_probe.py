@@ -84,7 +84,7 @@ def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
             PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
             **{PROBE_KEY_ID: me["api_key_id"]},
         )
-        run = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
+        run = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600, check=False)
     finally:
         server.stop()
     summary = json.loads(report.read_text())
