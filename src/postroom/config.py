@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -218,3 +219,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'postroom.db').resolve()}"
+
+    def secret_values(self) -> list[str]:
+        """Configured secrets, kept out of every log line (``postroom.redaction``)."""
+        values = [self.rspamd_password, self.s3_secret_access_key]
+        for url in (self.relay_url, self.database_url):
+            try:
+                values.append(urlsplit(url).password if url else None)
+            except ValueError:
+                continue
+        return [value for value in values if value]

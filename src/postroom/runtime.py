@@ -17,6 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from postroom import redaction
 from postroom.api.app import create_app
 from postroom.api.deps import principal_of
 from postroom.api.http_protocol import JsonErrorH11Protocol
@@ -299,6 +300,7 @@ class Runtime:
             server_header=False,
             http=JsonErrorH11Protocol,
         )
+        redaction.install(self.settings.secret_values())  # uvicorn.Config has just added its log handlers
         try:
             server = _GracefulServer(config)
             if stop is not None:

@@ -6,7 +6,7 @@ import time
 
 from fastapi import Depends, FastAPI
 
-from postroom.api import downloads, errors, websocket
+from postroom.api import downloads, errors, openapi, websocket
 from postroom.api.deps import storable_body
 from postroom.api.middleware import RequestMiddleware
 from postroom.api.ratelimit import FailedAuthentications, RateLimiter
@@ -59,6 +59,7 @@ def create_app(
     failure_limiter = RateLimiter(auth_failures_per_minute / 60, auth_failure_burst, seconds=seconds)
     app.state.failed_authentications = FailedAuthentications(failure_limiter)
     errors.install(app)
+    openapi.install(app)
     routes = (health, identity, inboxes, pods, api_keys, threads, send, messages, domains, drafts, webhooks, lists)
     for module in (*routes, inbox_events, metrics, downloads):
         app.include_router(module.router)

@@ -35,10 +35,12 @@ def _configure_logging(level: str) -> None:
 def serve() -> None:
     """Migrate the database, bootstrap it on first start, and serve the API and SMTP."""
     from postroom.config import Settings
+    from postroom.redaction import install as redact_logs
     from postroom.runtime import build, outbound_helo_name  # imported here so client commands start fast
 
     settings = Settings()
     _configure_logging(settings.log_level)
+    redact_logs(settings.secret_values())
     try:
         outbound_helo_name(settings)
     except ValueError as error:
@@ -64,11 +66,13 @@ def mcp(api_url: ApiUrlOption = DEFAULT_API_URL, api_key: ApiKeyOption = None) -
     """Serve the MCP tools over stdio for a local agent, acting with the key against the server at the URL."""
     from postroom.cli.client import fail, normalize_url
     from postroom.mcp.stdio import serve_stdio
+    from postroom.redaction import install as redact_logs
 
     key = (api_key or "").strip()
     if not key:
         fail("no API key: pass --api-key or set POSTROOM_API_KEY")
     logging.basicConfig(stream=sys.stderr, level="WARNING", format="%(message)s")  # stdout carries the protocol
+    redact_logs([key])
     asyncio.run(serve_stdio(normalize_url(api_url), key))
 
 
