@@ -37,11 +37,17 @@ run: $(RUN_STAMP)
 
 # Command-line tools the tests drive: swaks delivers mail over SMTP like an outside sender would; rspamd is the
 # spam engine the spam tests start on loopback with their own minimal configuration; the console tests drive
-# Debian's chromium through Playwright, never a browser build Playwright would download.
+# Debian's chromium through Playwright, never a browser build Playwright would download; Postfix is the peer MTA
+# of tests/e2e/test_postfix_interop.py.
 test-tools:
 	@command -v swaks >/dev/null && command -v rspamd >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends swaks rspamd >/dev/null; }
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@# Postfix is the peer MTA of the interop test, which runs it with its own configuration directory on loopback;
+	@# "No configuration" leaves the system's Postfix unconfigured and stopped (nothing listens on port 25).
+	@command -v postfix >/dev/null || { apt-get update -qq && \
+		echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postfix >/dev/null; }
 	@command -v redis-server >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null; }
 	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --bind 127.0.0.1 --port 6379 --save '' --daemonize yes >/dev/null

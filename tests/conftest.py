@@ -19,6 +19,7 @@ from tests.support.databases import postgres_database
 from tests.support.sender_dns import sender_dns
 
 BACKENDS = ["sqlite", "postgres"]
+pytest_plugins = ["tests.support.log_secrets"]  # fails the run if any log line holds a secret it created
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -113,7 +114,13 @@ class Settings(BaseSettings):
     mail_host: str | None = Field(
         None,
         description="This server's public host name: the MX records of every domain point at it and custom domains' "
-        "SPF records name it (default: smtp_hostname, else mail.<default domain>).",
+        "SPF records name it, and outbound SMTP greets with it in EHLO (default: smtp_hostname, else "
+        "mail.<default domain>).",
+    )
+    allow_non_fqdn_helo: bool = Field(
+        False,
+        description="Send mail although mail_host is not a fully-qualified name (e.g. localhost), which many "
+        "receivers refuse in EHLO. Off: `serve` refuses to start sending with such a name.",
     )
     relay_url: str | None = Field(
         None,
@@ -228,3 +235,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'postroom.db').resolve()}"
+
+    def secret_values(self) -> list[str]:
+        """Configured secrets, kept out of every log line (``postroom.redaction``)."""
+        values = [self.rspamd_password, self.s3_secret_access_key]
+        for url in (self.relay_url, self.database_url):
+            try:
+                values.append(urlsplit(url).password if url else None)
+            except ValueError:
+                continue
+        return [value for value in values if value]

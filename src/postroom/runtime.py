@@ -19,6 +19,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from postroom import redaction
 from postroom.api.app import create_app, create_health_app
 from postroom.api.deps import principal_of
 from postroom.api.http_protocol import JsonErrorH11Protocol
@@ -38,6 +39,7 @@ from postroom.domain.downloads import DownloadSigner
 from postroom.domain.outbound import RetryPolicy
 from postroom.domain.pagination import PageTokens
 from postroom.domain.return_path import ReturnPaths
+from postroom.domain.zone import is_fully_qualified
 from postroom.events.dispatcher import Dispatcher
 from postroom.events.hub import Hub
 from postroom.events.sender import WebhookSender
@@ -259,7 +261,7 @@ class Runtime:
             overrides=parse_mx_overrides(s.mx_overrides),
             relay=parse_relay_url(s.relay_url),
             resolver=self.resolver,
-            helo_name=s.smtp_hostname,
+            helo_name=outbound_helo_name(s),
             mx_port=s.mx_port,
             timeout_seconds=s.delivery_timeout_seconds,
         )
@@ -346,11 +348,12 @@ class Runtime:
     async def _serve_transports(self, stop: asyncio.Event | None, roles: frozenset[str], status: RoleStatus) -> None:
         drain_seconds = self.settings.drain_seconds
         smtp_drain = SmtpDrain()
+        # The delivery worker first: a bad route or EHLO name stops serve before it listens.
+        delivery_worker = self.delivery_worker() if "worker" in roles else None
         smtp = await start_smtp(self.services.receive, self.smtp_options(), smtp_drain) if "smtp" in roles else None
         if smtp is not None:
             where = f"{self.settings.smtp_host}:{self.settings.smtp_port}"
             status.watch("smtp", lambda: {"ready": smtp.is_serving(), "listening": where})
-        delivery_worker = self.delivery_worker() if "worker" in roles else None
         workers: list[asyncio.Task[None]] = []
         if delivery_worker is not None:
             self.wakeups.delivery = delivery_worker
@@ -374,6 +377,7 @@ class Runtime:
             timeout_graceful_shutdown=max(1, round(drain_seconds)),
             http=JsonErrorH11Protocol,
         )
+        redaction.install(self.settings.secret_values())  # uvicorn.Config has just added its log handlers
         loop = asyncio.get_running_loop()
 
         def begin_drain() -> None:
@@ -448,6 +452,18 @@ def mail_host(settings: Settings) -> str:
     if settings.smtp_hostname not in ("localhost", "localhost.localdomain"):
         return settings.smtp_hostname
     return f"mail.{settings.default_domain.strip().lower()}"
+
+
+def outbound_helo_name(settings: Settings) -> str:
+    """The EHLO name of outbound SMTP: the mail host, which must be fully qualified unless explicitly allowed."""
+    name = mail_host(settings)
+    if not is_fully_qualified(name) and not settings.allow_non_fqdn_helo:
+        raise ValueError(
+            f"the outbound EHLO name {name!r} (mail_host) is not a fully-qualified domain name, which receivers "
+            "refuse (Postfix: reject_non_fqdn_helo_hostname); set POSTROOM_MAIL_HOST, or "
+            "POSTROOM_ALLOW_NON_FQDN_HELO=true to send with it anyway"
+        )
+    return name
 
 
 def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = None) -> Runtime:

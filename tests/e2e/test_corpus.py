@@ -98,7 +98,7 @@ def check_stored(sdk: AgentMail, inbox_id: str, raw: bytes) -> None:
     downloaded = httpx.get(raw_link.download_url, timeout=10).content
     assert raw_link.size == message.size == len(downloaded)
     added, sent = split_verdict(downloaded)
-    assert added.startswith(b"Authentication-Results: localhost;")
+    assert b"\r\nAuthentication-Results: localhost;" in added  # below the Return-Path, above our Received
     assert sent == raw, "raw download differs from the delivered file below the verdict"
     thread = sdk.inboxes.threads.get(inbox_id, message.thread_id)
     assert [m.message_id for m in thread.messages] == [message.message_id]

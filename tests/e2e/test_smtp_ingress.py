@@ -102,7 +102,7 @@ def test_raw_download_is_byte_identical_and_replies_join_the_thread(server: Serv
 
     link = sdk.inboxes.messages.get_raw(inbox_id, first_id)
     added, sent = split_verdict(httpx.get(link.download_url).content)
-    assert added.startswith(b"Authentication-Results: localhost;")
+    assert b"\r\nAuthentication-Results: localhost;" in added  # below the Return-Path, above our Received
     assert b"spf=pass" in added
     assert sent == raw  # the sender's bytes, byte for byte, below the verdict
 

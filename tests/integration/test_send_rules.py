@@ -299,7 +299,9 @@ BAD = [
     Bad("reply", {"text": "x", "to": ["nope"]}, field="to[0]"),
     Bad("forward", {"to": "nope"}, field="to[0]"),
     Bad("send", {"to": "root@[127.0.0.1]"}, field="to[0]"),
-    Bad("send", {"to": TO, "cc": ["zoë@example.org"]}, field="cc[0]"),
+    Bad(
+        "send", {"to": TO, "cc": ["zo\u0085ë@example.org"]}, field="cc[0]"
+    ),  # a non-ASCII local part is fine, a control is not
     # attachments
     Bad("send", {**OK, "attachments": [{"content": "not base64!!"}]}, field="attachments[0].content"),
     Bad("send", {**OK, "attachments": [{"content": "aGVsbG8"}]}, field="attachments[0].content"),

@@ -20,6 +20,7 @@ from tests.support.databases import postgres_database
 from tests.support.sender_dns import sender_dns
 
 KEY_LINE = re.compile(r"POSTROOM_API_KEY=(pr_[A-Za-z0-9]+)")
+SERVER_LOGS: list[Path] = []  # every server log of the run, grepped for secrets at its end (tests/support/log_secrets)
 
 
 def free_port() -> int:
@@ -67,6 +68,7 @@ class ServerProcess:
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        SERVER_LOGS.append(self.log_path)
         log = self.log_path.open("ab")
         command = [sys.executable, "-m", "postroom.cli", "serve"]
         self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=self.env())

@@ -50,6 +50,7 @@ class SinkServer:
         auth: tuple[str, str] | None = None,
         size_limit: int | None = None,
         hostname: str = "sink.test",
+        smtputf8: bool = False,
     ) -> None:
         self.host = SINK_HOST
         self.port = free_port()
@@ -69,7 +70,7 @@ class SinkServer:
         certificate.configure_cert(server_context)
         self.ca_path = Path(self._tempdir.name) / "ca.pem"
         self.ca.cert_pem.write_to_path(str(self.ca_path))
-        parameters: dict[str, Any] = {"data_size_limit": size_limit}
+        parameters: dict[str, Any] = {"data_size_limit": size_limit, "enable_SMTPUTF8": smtputf8}
         if starttls:
             parameters["tls_context"] = server_context
         if auth is not None:

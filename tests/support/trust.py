@@ -17,8 +17,10 @@ from postroom.delivery.dkim import DkimKey, generate_key, public_txt, sign
 from tests.support.dns_server import DnsTestServer
 
 SELECTOR = "s1"
-# Header fields Postroom writes on top of a stored inbound message.
+# Header fields Postroom writes on top of a stored inbound message: the return path, the verdict fields, then the
+# Received field of the hop into Postroom (one, and only for mail that came over SMTP).
 VERDICT_FIELDS = (b"authentication-results:", b"x-spam-status:")
+TRACE_FIELDS = (b"return-path:", *VERDICT_FIELDS)
 
 
 @cache
@@ -70,10 +72,17 @@ def split_verdict(stored: bytes) -> tuple[bytes, bytes]:
     """(the header fields Postroom added on top, the bytes the sender sent) of a stored raw message."""
     lines = stored.splitlines(keepends=True)
     index = 0
-    while index < len(lines) and lines[index].lower().startswith(VERDICT_FIELDS):
-        index += 1
-        while index < len(lines) and lines[index][:1] in (b" ", b"\t"):
-            index += 1
+
+    def skip_field() -> int:
+        end = index + 1
+        while end < len(lines) and lines[end][:1] in (b" ", b"\t"):
+            end += 1
+        return end
+
+    while index < len(lines) and lines[index].lower().startswith(TRACE_FIELDS):
+        index = skip_field()
+    if index < len(lines) and lines[index].lower().startswith(b"received:"):
+        index = skip_field()  # ours: a message Postroom composed has none, mail over SMTP has ours on top
     return b"".join(lines[:index]), b"".join(lines[index:])
 
 

@@ -356,7 +356,7 @@ def test_check_custom_headers_accepts_ordinary_ones() -> None:
         ({"to": ["a@example.org", "two@x.org, three@x.org"]}, "To"),
         ({"cc": [""]}, "Cc"),
         ({"reply_to": ["nobody"]}, "Reply-To"),
-        ({"to": ["jörg@example.org"]}, "To"),
+        ({"to": ["jörg@bü..example"]}, "To"),  # a non-ASCII local part is fine (SMTPUTF8), a broken IDN is not
         ({"message_id": "no-brackets@example.com"}, "Message-ID"),
         ({"message_id": "<a b@example.com>"}, "Message-ID"),
         ({"in_reply_to": "<x>"}, "In-Reply-To"),

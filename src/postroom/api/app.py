@@ -6,7 +6,7 @@ import time
 
 from fastapi import Depends, FastAPI
 
-from postroom.api import downloads, errors, websocket
+from postroom.api import downloads, errors, openapi, websocket
 from postroom.api.deps import storable_body
 from postroom.api.middleware import RequestMiddleware
 from postroom.api.ratelimit import FailedAuthentications, RateLimiter
@@ -66,6 +66,7 @@ def create_app(
     )
     app.state.failed_authentications = FailedAuthentications(failure_limiter)
     errors.install(app)
+    openapi.install(app)
     routes = (health, identity, inboxes, pods, api_keys, threads, send, messages, domains, drafts, webhooks, lists)
     for module in (*routes, inbox_events, metrics, downloads):
         app.include_router(module.router)

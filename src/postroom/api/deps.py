@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from pydantic import BeforeValidator
 from starlette.requests import HTTPConnection
 
 from postroom.api.ratelimit import FailedAuthentications, RateLimiter
@@ -180,7 +181,18 @@ async def storable_body(connection: HTTPConnection) -> None:
         raise InvalidInput(f"text must not contain a NUL character or an unpaired surrogate{where}", field=path)
 
 
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _iso_datetime(value: object) -> object:
+    """Only an ISO-8601 date and time: pydantic alone would also read ``0.5`` as a Unix time and a bare date."""
+    if isinstance(value, str) and not _ISO_DATETIME.match(value):
+        raise ValueError("must be an ISO-8601 date-time, e.g. 2024-01-02T03:04:05Z")
+    return value
+
+
 Caller = Annotated[Principal, Depends(authenticate)]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
 AppServices = Annotated[Services, Depends(services)]
 RoutePodId = Annotated[str | None, Depends(route_pod_id)]
 RouteInboxId = Annotated[str | None, Depends(route_inbox_id)]

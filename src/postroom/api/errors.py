@@ -8,7 +8,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
+from postroom.api.route_table import flat_routes
 from postroom.errors import (
     Conflict,
     Forbidden,
@@ -91,6 +93,19 @@ def validation_error_response(error: RequestValidationError) -> JSONResponse:
     return JSONResponse(body, status_code=400)
 
 
+def allowed_methods(request: Request) -> str:
+    """The methods served at this path (each route holds one method, so the router's own 405 names only one)."""
+    matching = [
+        route
+        for route in flat_routes(request.app.router.routes)
+        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] is not Match.NONE
+    ]
+    # "/v0/inboxes/search" also matches "/v0/inboxes/{inbox_id}"; the resource is the most literal template's.
+    fewest = min((route.path_format.count("{") for route in matching), default=0)
+    methods = {method for route in matching if route.path_format.count("{") == fewest for method in route.methods or ()}
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(PostroomError)
     async def _postroom(_request: Request, error: PostroomError) -> JSONResponse:
@@ -101,10 +116,13 @@ def install(app: FastAPI) -> None:
         return validation_error_response(error)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         name, code = HTTP_NAMES.get(error.status_code, ("HttpError", "http_error"))
         message = "No such route" if error.status_code == 404 else str(error.detail)
-        return JSONResponse(error_body(name, code, message), status_code=error.status_code, headers=error.headers)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return JSONResponse(error_body(name, code, message), status_code=error.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, error: Exception) -> JSONResponse:

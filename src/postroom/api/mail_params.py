@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from postroom.api.deps import Caller, list_query, query_instant
+from postroom.api.deps import Caller, IsoDateTime, list_query, query_instant
 from postroom.domain.access import Principal
 from postroom.domain.labels import hidden_for, normalize_labels
 from postroom.domain.listing import MailFilter
@@ -24,8 +24,8 @@ class _Window:
 
 
 async def _window(
-    before: Annotated[datetime | None, Query()] = None,
-    after: Annotated[datetime | None, Query()] = None,
+    before: Annotated[IsoDateTime | None, Query()] = None,
+    after: Annotated[IsoDateTime | None, Query()] = None,
     include_spam: Annotated[bool, Query()] = False,
     include_blocked: Annotated[bool, Query()] = False,
     include_unauthenticated: Annotated[bool, Query()] = False,

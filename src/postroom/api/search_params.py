@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
 
-from postroom.api.deps import query_instant
+from postroom.api.deps import IsoDateTime, query_instant
 from postroom.services.mail.search import SearchParams
 
 
 async def search_params(
     q: Annotated[str, Query()],
-    before: Annotated[datetime | None, Query()] = None,
-    after: Annotated[datetime | None, Query()] = None,
+    before: Annotated[IsoDateTime | None, Query()] = None,
+    after: Annotated[IsoDateTime | None, Query()] = None,
 ) -> SearchParams:
     """Missing ``q`` is a 400 validation error; its length is checked by the service (2-256 characters)."""
     return SearchParams(q=q, before=query_instant(before, "before"), after=query_instant(after, "after"))

@@ -47,8 +47,9 @@ RolesOption = Annotated[
 def serve(roles: RolesOption = None) -> None:
     """Migrate the database, bootstrap it on first start, and serve the API, SMTP and workers (or some roles)."""
     from postroom.config import Settings
+    from postroom.redaction import install as redact_logs
     from postroom.roles import UnknownRole
-    from postroom.runtime import build  # server modules are imported here so client commands start fast
+    from postroom.runtime import build, outbound_helo_name  # imported here so client commands start fast
 
     settings = Settings()
     if roles is not None:
@@ -59,6 +60,12 @@ def serve(roles: RolesOption = None) -> None:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(2) from None
     _configure_logging(settings.log_level)
+    redact_logs(settings.secret_values())
+    try:
+        outbound_helo_name(settings)
+    except ValueError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(2) from error
     runtime = build(settings)
     base = f"http://{settings.api_host}:{settings.api_port}"
     typer.echo(f"Roles: {', '.join(role for role in ROLES if role in chosen)}")
@@ -81,11 +88,13 @@ def mcp(api_url: ApiUrlOption = DEFAULT_API_URL, api_key: ApiKeyOption = None) -
     """Serve the MCP tools over stdio for a local agent, acting with the key against the server at the URL."""
     from postroom.cli.client import fail, normalize_url
     from postroom.mcp.stdio import serve_stdio
+    from postroom.redaction import install as redact_logs
 
     key = (api_key or "").strip()
     if not key:
         fail("no API key: pass --api-key or set POSTROOM_API_KEY")
     logging.basicConfig(stream=sys.stderr, level="WARNING", format="%(message)s")  # stdout carries the protocol
+    redact_logs([key])
     asyncio.run(serve_stdio(normalize_url(api_url), key))
 
 

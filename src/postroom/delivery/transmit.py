@@ -4,6 +4,8 @@ became of each recipient. Network and SMTP failures come back as results, never 
 from __future__ import annotations
 
 import functools
+import logging
+import re
 import ssl
 from collections.abc import Sequence
 
@@ -11,6 +13,15 @@ import aiosmtplib
 
 from postroom.delivery.routing import Hop
 from postroom.domain.outbound import DeliveryResult
+
+log = logging.getLogger("postroom.delivery")
+# A refusal naming our HELO/EHLO (Postfix: "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified
+# hostname", usually delayed until RCPT) is about this server, not the recipient: retried, never a bounce.
+_OUR_GREETING = re.compile(r"\b(?:helo|ehlo)\b", re.IGNORECASE)
+NO_SMTPUTF8 = (
+    "5.6.7 the next hop does not support SMTPUTF8, which these non-ASCII addresses need (RFC 6531); "
+    "the message was not sent"
+)
 
 
 class _HopFailed(Exception):
@@ -43,12 +54,27 @@ async def transmit(
     last_code: int | None = None
     for hop in hops:
         try:
-            return await _deliver_via(hop, mail_from, recipients, raw, helo_name, timeout, tls_context)
+            results = await _deliver_via(hop, mail_from, recipients, raw, helo_name, timeout, tls_context)
+            return [_blame_our_greeting(result, hop, helo_name) for result in results]
         except _HopFailed as failure:
             failures.append(f"{hop.host}:{hop.port}: {failure.detail}")
             last_code = failure.code
     detail = "; ".join(failures) or "no hop to try"
     return [DeliveryResult(address, "temporary", last_code, detail) for address in recipients]
+
+
+def _blame_our_greeting(result: DeliveryResult, hop: Hop, helo_name: str) -> DeliveryResult:
+    """A refusal of our own HELO name is this server's fault: temporary for the recipient, and an error to log."""
+    if result.outcome != "permanent" or not _OUR_GREETING.search(result.detail or ""):
+        return result
+    log.error(
+        "%s:%d refused our EHLO name %r (%s): fix POSTROOM_MAIL_HOST; the mail is retried, not bounced",
+        hop.host,
+        hop.port,
+        helo_name,
+        result.detail,
+    )
+    return DeliveryResult(result.address, "temporary", result.code, f"our EHLO name was refused: {result.detail}")
 
 
 class _OpportunisticTlsFailed(Exception):
@@ -139,7 +165,18 @@ async def _greet(client: aiosmtplib.SMTP) -> None:
     try:
         await client.ehlo()
     except aiosmtplib.SMTPHeloError:
-        await client.helo()
+        try:
+            await client.helo()
+        except aiosmtplib.SMTPHeloError as error:
+            log.error(
+                "%s:%s refused our HELO name %r: %s %s: fix POSTROOM_MAIL_HOST; the mail is retried",
+                client.hostname,
+                client.port,
+                client.local_hostname,
+                error.code,
+                error.message,
+            )
+            raise _HopFailed(f"our HELO name was refused: {error.code} {error.message}", error.code) from error
 
 
 async def _transaction(
@@ -150,10 +187,10 @@ async def _transaction(
     if limit.isdigit() and 0 < int(limit) < size:
         detail = f"message too large: {size} bytes, the server accepts at most {limit}"
         return [DeliveryResult(address, "permanent", None, detail) for address in recipients]
-    if not client.supports_extension("smtputf8") and not all(a.isascii() for a in (mail_from, *recipients)):
-        detail = "the server does not support SMTPUTF8, which these non-ASCII addresses need"
-        return [DeliveryResult(address, "permanent", None, detail) for address in recipients]
-    options, encoding = _mail_options(client, mail_from, recipients, raw, size)
+    internationalised = needs_smtputf8(mail_from, recipients, raw)
+    if internationalised and not client.supports_extension("smtputf8"):
+        return [DeliveryResult(address, "permanent", None, NO_SMTPUTF8) for address in recipients]
+    options, encoding = _mail_options(client, raw, size, internationalised=internationalised)
     try:
         await client.mail(mail_from, options=options, encoding=encoding)
     except aiosmtplib.SMTPSenderRefused as error:
@@ -187,16 +224,21 @@ async def _data(client: aiosmtplib.SMTP, accepted: list[str], raw: bytes) -> dic
     return {address: DeliveryResult(address, "delivered", reply.code, reply.message) for address in accepted}
 
 
-def _mail_options(
-    client: aiosmtplib.SMTP, mail_from: str, recipients: Sequence[str], raw: bytes, size: int
-) -> tuple[list[str], str]:
+def needs_smtputf8(mail_from: str, recipients: Sequence[str], raw: bytes) -> bool:
+    """Non-ASCII envelope addresses or UTF-8 header fields (RFC 6531 §3.4, RFC 6532) need SMTPUTF8."""
+    header_end = raw.find(b"\r\n\r\n")
+    header = raw if header_end < 0 else raw[:header_end]
+    return not all(address.isascii() for address in (mail_from, *recipients)) or not header.isascii()
+
+
+def _mail_options(client: aiosmtplib.SMTP, raw: bytes, size: int, *, internationalised: bool) -> tuple[list[str], str]:
     options: list[str] = []
     if client.supports_extension("size"):
         options.append(f"SIZE={size}")
     if client.supports_extension("8bitmime") and not raw.isascii():
         options.append("BODY=8BITMIME")
     encoding = "ascii"
-    if client.supports_extension("smtputf8") and not all(a.isascii() for a in (mail_from, *recipients)):
+    if internationalised:
         options.append("SMTPUTF8")
         encoding = "utf-8"
     return options, encoding

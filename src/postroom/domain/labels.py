@@ -45,7 +45,7 @@ MAX_LABEL_CHARS = 256
 
 def normalize_label(raw: str, field: str = "labels") -> str:
     label = raw.strip().lower()
-    if not label or len(label) > MAX_LABEL_CHARS or any(ord(ch) < 32 for ch in label):
+    if not label or max(len(raw), len(label)) > MAX_LABEL_CHARS or any(ord(ch) < 32 for ch in label):
         raise InvalidInput(f"labels must be 1-{MAX_LABEL_CHARS} printable characters", field=field)
     return label
 

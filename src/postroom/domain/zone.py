@@ -92,6 +92,12 @@ def _rdata(record: DnsRecord) -> str:
     return _txt(record.value)
 
 
+def is_fully_qualified(name: str) -> bool:
+    """A dotted DNS host name whose last label is not numeric (what ``reject_non_fqdn_helo_hostname`` wants)."""
+    name = name.strip().rstrip(".")
+    return bool(_HOSTNAME.match(name)) and "." in name and not name.rpartition(".")[2].isdigit()
+
+
 def _hostname(value: str, field: str) -> str:
     name = value.strip().rstrip(".").lower()
     if not _HOSTNAME.match(name):

@@ -130,8 +130,6 @@ def _address(header: str, entry: str) -> Address:
         raise HeaderError(f"{header}: {entry!r} is not one email address")
     name, address = pairs[0]
     local, _at, domain = address.rpartition("@")
-    if not local.isascii():
-        raise HeaderError(f"{header}: {entry!r} has a non-ASCII local part (SMTPUTF8 is not supported)")
     try:
         domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
         return Address(display_name=name, username=local, domain=domain)
@@ -207,11 +205,15 @@ def compose(outgoing: Outgoing) -> bytes:
     Raises HeaderError (naming the header) for an unusable address, message id, custom header or attachment field.
     """
     check_custom_headers(outgoing.headers)
-    message = EmailMessage(policy=_POLICY)
-    message["From"] = [_address("From", outgoing.from_)]
+    addresses = {"From": [_address("From", outgoing.from_)]}
     for name, entries in (("To", outgoing.to), ("Cc", outgoing.cc), ("Reply-To", outgoing.reply_to)):
         if entries:
-            message[name] = [_address(name, entry) for entry in entries]
+            addresses[name] = [_address(name, entry) for entry in entries]
+    # A non-ASCII local part cannot be encoded: its headers are UTF-8 (RFC 6532), sent only with SMTPUTF8.
+    internationalised = any(not a.username.isascii() for field_addresses in addresses.values() for a in field_addresses)
+    message = EmailMessage(policy=_POLICY.clone(utf8=True) if internationalised else _POLICY)
+    for name, field_addresses in addresses.items():
+        message[name] = field_addresses
     if outgoing.subject is not None:
         _set_text_header(message, "Subject", _FORBIDDEN_CHARS.sub(" ", outgoing.subject))
     date = outgoing.date if outgoing.date.tzinfo is not None else outgoing.date.replace(tzinfo=UTC)

@@ -9,18 +9,30 @@ import asyncio
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import IO
 from weakref import WeakKeyDictionary
 
 from aiosmtpd.proxy_protocol import ProxyData
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from postroom.domain.ids import new_id
 from postroom.errors import Refused
 from postroom.observability.collectors import INGEST_LATENCY, SMTP_MESSAGES
 from postroom.services.mail.receive import InboundMessage, ReceiveService
+from postroom.services.mail.trace import SmtpHop
 from postroom.services.trust.authentication import Connection
 from postroom.services.trust.relays import Network, is_trusted
-from postroom.smtp.replies import ACCEPTED, NO_RECIPIENTS, RECIPIENT_OK, TOO_MANY_RECIPIENTS, TRY_AGAIN, reply_for
+from postroom.smtp.replies import (
+    ACCEPTED,
+    ENHANCED_STATUS_CODES,
+    NO_RECIPIENTS,
+    RECIPIENT_OK,
+    SENDER_OK,
+    TOO_MANY_RECIPIENTS,
+    TRY_AGAIN,
+    reply_for,
+)
 
 log = logging.getLogger("postroom.smtp")
 
@@ -68,6 +80,27 @@ def connection_of(session: Session) -> Connection:
     return Connection(ip=ip, helo=session.host_name or None)
 
 
+def hop_of(session: Session, envelope: Envelope, server_name: str) -> SmtpHop:
+    """The transaction as its Received trace field records it."""
+    connection = connection_of(session)
+    return SmtpHop(
+        helo=session.host_name or None,
+        ip=connection.ip,
+        by=server_name,
+        esmtp=bool(session.extended_smtp),
+        tls=session.ssl is not None,
+        recipients=tuple(envelope.rcpt_tos),
+        transaction_id=new_id("rcv").removeprefix("rcv_"),
+    )
+
+
+def mx_extensions(responses: list[str]) -> list[str]:
+    """aiosmtpd's EHLO lines without AUTH (no login can succeed on the MX: that belongs to a submission port) and
+    with ENHANCEDSTATUSCODES (RFC 2034), which every reply of this server carries."""
+    lines = [line for line in responses if not line[4:].upper().startswith("AUTH")]
+    return [*lines[:-1], f"250-{ENHANCED_STATUS_CODES}", lines[-1]]
+
+
 class IngressHandler:
     def __init__(
         self,
@@ -75,7 +108,9 @@ class IngressHandler:
         max_recipients: int,
         store_budget_bytes: int,
         trusted_relays: tuple[Network, ...] = (),
+        server_name: str = "localhost",
     ) -> None:
+        self._server_name = server_name
         self._receive = receive
         self._max_recipients = max_recipients
         self._budget = ByteBudget(store_budget_bytes)
@@ -94,6 +129,19 @@ class IngressHandler:
             log.warning("PROXY header from %s, which is not in POSTROOM_SMTP_TRUSTED_RELAYS: closing", peer_ip)
             return False
         return bool(proxy_data.valid)
+
+    async def handle_EHLO(  # noqa: N802 - aiosmtpd's hook name
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname  # aiosmtpd leaves this to a handler that has this hook
+        return mx_extensions(responses)
+
+    async def handle_MAIL(  # noqa: N802 - aiosmtpd's hook name
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
+    ) -> str:
+        envelope.mail_from = address  # aiosmtpd leaves this to a handler that has this hook
+        envelope.mail_options.extend(mail_options)
+        return SENDER_OK
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -133,7 +181,10 @@ class IngressHandler:
         loop = asyncio.get_running_loop()
         executor = self._large if size > LARGE_MESSAGE_BYTES else None
         connection = connection_of(session)
-        work = loop.run_in_executor(executor, self._store, spool, envelope.mail_from, inbox_ids, connection)
+        inbound = InboundMessage(
+            b"", envelope.mail_from, inbox_ids, origin=connection, hop=hop_of(session, envelope, self._server_name)
+        )
+        work = loop.run_in_executor(executor, self._store, spool, inbound)
         work.add_done_callback(lambda _: self._budget.release(weight))
         try:
             stored = await asyncio.shield(work)  # a dropped connection does not free the budget before the work ends
@@ -151,12 +202,10 @@ class IngressHandler:
         SMTP_MESSAGES.labels("accepted").inc()
         return ACCEPTED
 
-    def _store(
-        self, spool: IO[bytes], mail_from: str | None, inbox_ids: list[str], connection: Connection
-    ) -> list[str]:
+    def _store(self, spool: IO[bytes], inbound: InboundMessage) -> list[str]:
         try:
             spool.seek(0)
             raw = spool.read()
         finally:
             spool.close()
-        return self._receive.store(InboundMessage(raw, mail_from, inbox_ids, origin=connection))
+        return self._receive.store(replace(inbound, raw=raw))

@@ -21,7 +21,14 @@ from postroom.services.trust.relays import Network
 from postroom.smtp.aiosmtpd_seam import StreamingSMTP
 from postroom.smtp.data import DataLimits, read_data
 from postroom.smtp.handler import IngressHandler
-from postroom.smtp.replies import IDLE_TIMEOUT, SESSION_TOO_LONG, SHUTTING_DOWN, TOO_BIG
+from postroom.smtp.replies import (
+    AUTH_NOT_AVAILABLE,
+    IDLE_TIMEOUT,
+    SESSION_TOO_LONG,
+    SHUTTING_DOWN,
+    TOO_BIG,
+    with_enhanced_code,
+)
 
 log = logging.getLogger("postroom.smtp")
 
@@ -121,6 +128,7 @@ class IngressSMTP(StreamingSMTP):
             timeout=options.idle_timeout_seconds,
             ident="Postroom ESMTP",
             proxy_protocol_timeout=PROXY_HEADER_SECONDS if options.proxy_protocol else None,
+            auth_exclude_mechanism=["LOGIN", "PLAIN"],  # no AUTH on the MX: nobody logs in here
         )
         self._ingress = ingress
         self._data_limits = DataLimits(options.max_message_bytes, options.max_line_bytes)
@@ -130,6 +138,7 @@ class IngressSMTP(StreamingSMTP):
         self._in_data = False  # from 354 to the reply to the message: a drain lets it finish
         self._storing = False
         self._closing_reply: str | None = None  # set when a limit fired while a message is stored: sent after its reply
+        self._greeting = False  # while answering HELO/EHLO, whose replies carry no enhanced status code (RFC 2034)
         self._session_counted_out = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -177,7 +186,28 @@ class IngressSMTP(StreamingSMTP):
     async def push(self, status: Any) -> None:
         if isinstance(status, str):
             status = REWRITTEN_REPLIES.get(status, status)
+            if not self._greeting and status != f"220 {self.hostname} {self.__ident__}":  # nor has the banner
+                status = with_enhanced_code(status)
         await super().push(status)
+
+    async def smtp_HELO(self, hostname: str) -> None:  # noqa: N802 - aiosmtpd's command method
+        await self._greet(super().smtp_HELO(hostname))
+
+    async def smtp_EHLO(self, hostname: str) -> None:  # noqa: N802 - aiosmtpd's command method
+        await self._greet(super().smtp_EHLO(hostname))
+
+    async def _greet(self, reply: Any) -> None:
+        self._greeting = True
+        try:
+            await reply
+        finally:
+            self._greeting = False
+
+    async def smtp_AUTH(self, arg: str) -> None:  # noqa: N802 - aiosmtpd's command method
+        """No login can succeed on the MX, so AUTH is neither advertised nor taken (503 before EHLO, else 502)."""
+        if await self.check_helo_needed("EHLO"):
+            return
+        await self.push(AUTH_NOT_AVAILABLE)
 
     async def smtp_DATA(self, arg: str) -> None:  # noqa: N802 - aiosmtpd's command method
         if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
@@ -224,7 +254,11 @@ class IngressSMTP(StreamingSMTP):
 
 async def start_smtp(receive: ReceiveService, options: SmtpOptions, drain: SmtpDrain | None = None) -> asyncio.Server:
     handler = IngressHandler(
-        receive, options.max_recipients, options.store_budget_bytes, trusted_relays=options.trusted_relays
+        receive,
+        options.max_recipients,
+        options.store_budget_bytes,
+        trusted_relays=options.trusted_relays,
+        server_name=options.hostname,
     )
     tls = _tls_context(options)
     loop = asyncio.get_running_loop()

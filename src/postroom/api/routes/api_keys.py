@@ -16,6 +16,7 @@ from postroom.api.schemas.access import (
 )
 from postroom.errors import InvalidInput
 from postroom.services.access.api_keys import KeyRoute
+from postroom.services.paging import empty_page
 
 router = APIRouter(tags=["api-keys"])
 ORG = "/v0/api-keys"
@@ -57,6 +58,7 @@ def list_keys(
     key_type: Annotated[str | None, Query(alias="type", pattern="^(bearer|public_key)$")] = None,
 ) -> ListApiKeysOut:
     if key_type == "public_key":  # AgentID public keys are not supported, so there are none to list
+        empty_page(listing)  # a bad limit is still a 400
         return ListApiKeysOut(count=0, api_keys=[])
     page = container.api_keys.list(caller, route, listing)
     keys = [ApiKeyOut.of(key) for key in page.items]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from postroom.api.deps import AppServices, Caller, InboxId, Listing, list_query, query_instant
+from postroom.api.deps import AppServices, Caller, InboxId, IsoDateTime, Listing, list_query, query_instant
 from postroom.api.downloads import attachment_response
 from postroom.api.rawpath import segment
 from postroom.api.routes.send import IdempotencyKey
@@ -32,8 +31,8 @@ INBOX = "/v0/inboxes/{inbox_id}/drafts"
 
 async def draft_filter(
     request: Request,
-    before: Annotated[datetime | None, Query()] = None,
-    after: Annotated[datetime | None, Query()] = None,
+    before: Annotated[IsoDateTime | None, Query()] = None,
+    after: Annotated[IsoDateTime | None, Query()] = None,
 ) -> MailFilter:
     """Labels (all must be present) and an updated_at window: ``after`` inclusive, ``before`` exclusive."""
     labels = list_query(request, "labels")

@@ -178,7 +178,7 @@ class InboxService:
         """Word-prefix match on address and display name; the exact address first, then address prefixes."""
         require(principal, "inbox_read")
         query = q.strip().lower()
-        if not MIN_QUERY_CHARS <= len(query) <= MAX_QUERY_CHARS:
+        if len(q.strip()) < MIN_QUERY_CHARS or len(q) > MAX_QUERY_CHARS:
             raise InvalidInput(f"q must be {MIN_QUERY_CHARS}-{MAX_QUERY_CHARS} characters", field="q")
         terms = query.split()
         with self._uow() as uow:

@@ -23,7 +23,7 @@ from postroom.mime.parse import ParsedMessage, parse_message
 from postroom.services.domains.hosting import HostedDomains
 from postroom.services.mail.filing import blob_prefix, file_in_thread, write_blobs
 from postroom.services.mail.roles import recipient_key, role_address
-from postroom.services.mail.trace import prepend_headers
+from postroom.services.mail.trace import SmtpHop, prepend_headers, trace_fields
 from postroom.services.outbox import commit_and_wake
 from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory, Wakeups
 from postroom.services.sending.outcomes import apply_results
@@ -46,6 +46,7 @@ class InboundMessage:
     mail_from: str | None
     inbox_ids: list[str]
     origin: Connection | FromInbox  # the SMTP client it came from, or the inbox of this server that sent it
+    hop: SmtpHop | None = None  # the SMTP transaction it arrived in (None: delivered from an inbox here)
 
 
 def inbox_address(recipient: str) -> str:
@@ -152,7 +153,8 @@ class ReceiveService:
         if not inbox_ids:
             return []
         screened = self.screen(inbound)
-        stored_raw = prepend_headers(inbound.raw, screened.trace)
+        fields = trace_fields(inbound.mail_from, inbound.hop, self._clock.now(), screened.trace)
+        stored_raw = prepend_headers(inbound.raw, fields)
         parsed = parse_message(stored_raw, fallback_domain=self._domain)
         if parsed.message_id_generated:
             # Derived from the sender's bytes, so a sender's retry of the same message is recognised as a duplicate.

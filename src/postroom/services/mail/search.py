@@ -48,7 +48,7 @@ class ThreadResult:
 
 
 def _search(params: SearchParams) -> MailSearch:
-    if not MIN_QUERY_CHARS <= len(params.q.strip()) <= MAX_QUERY_CHARS:
+    if len(params.q.strip()) < MIN_QUERY_CHARS or len(params.q) > MAX_QUERY_CHARS:
         raise InvalidInput(f"q must be {MIN_QUERY_CHARS}-{MAX_QUERY_CHARS} characters", field="q")
     return MailSearch.of(params.q, params.before, params.after, frozenset(HIDDEN))
 

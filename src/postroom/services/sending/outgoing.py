@@ -69,11 +69,14 @@ def check_addresses(values: Sequence[str], field_name: str) -> list[str]:
 
 
 def bare(value: str) -> str:
-    """The envelope form of an address: lower-cased, its domain in IDNA (``xn--``) form; ValueError if impossible."""
+    """The envelope form of an address: lower-cased, its domain in IDNA (``xn--``) form; ValueError if impossible.
+
+    A non-ASCII (UTF-8) local part is kept: such mail is sent with SMTPUTF8, or bounces (5.6.7) where the next hop
+    lacks it."""
     address = parse_addresses([value])[0][1].lower()
     local, _, domain = address.rpartition("@")
-    if not local.isascii():
-        raise ValueError("a non-ASCII local part needs SMTPUTF8, which is not supported")
+    if not local or any(ord(char) < 32 or ord(char) == 127 or char.isspace() for char in local):
+        raise ValueError("the local part is empty or has spaces or control characters")
     if domain.startswith("["):
         raise ValueError("address literals ([ip]) are not accepted as recipients; use a domain")
     if not domain.isascii():
