@@ -202,11 +202,21 @@ def _visible(search: MailSearch) -> list[ColumnElement[bool]]:
 
 
 def _ranked(matches: _Matches, where: list[ColumnElement[bool]]) -> Subquery:
-    """The candidates' message rows with their ``rank``."""
-    found = matches.candidates([*where, *_visible(matches.search)])
+    """The visible candidates' keys with their ``rank`` (every candidate matched, so each rank is > 0).
+
+    Narrow rows, so that ordering the candidates sorts keys, not messages. Hidden mail is dropped after the
+    candidates are chosen: one check per candidate instead of one per row a branch reads.
+    """
+    found = matches.candidates(where)
     return (
-        select(messages, matches.rank(found.c.word).label("rank"))
+        select(
+            messages.c.row_id,
+            messages.c.thread_id,
+            messages.c.timestamp,
+            matches.rank(found.c.word).label("rank"),
+        )
         .join(found, found.c.row_id == messages.c.row_id)
+        .where(*_visible(matches.search))
         .subquery("ranked")
     )
 
@@ -235,8 +245,12 @@ def message_search_page(
         return None
     bounds = message_conditions(MailFilter(before=search.before, after=search.after))
     ranked = _ranked(matches, [messages.c.inbox_id == inbox_id, *bounds])
-    query = select(ranked).where(ranked.c.rank > 0)
-    return _seek(query, page, ranked.c.rank, ranked.c.timestamp, ranked.c.row_id)
+    top = _seek(select(ranked), page, ranked.c.rank, ranked.c.timestamp, ranked.c.row_id).subquery("top")
+    return (
+        select(messages, top.c.rank)
+        .join(top, top.c.row_id == messages.c.row_id)
+        .order_by(top.c.rank.desc(), messages.c.timestamp.desc(), messages.c.row_id.desc())
+    )
 
 
 def thread_search_page(
@@ -252,7 +266,6 @@ def thread_search_page(
     ranked = _ranked(matches, in_scope(messages, scope))
     best = (
         select(ranked.c.thread_id, func.max(ranked.c.rank).label("rank"))
-        .where(ranked.c.rank > 0)
         .group_by(ranked.c.thread_id)
         .subquery("hits")
     )
