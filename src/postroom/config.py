@@ -141,6 +141,9 @@ class Settings(BaseSettings):
     websocket_key_recheck_seconds: float = Field(
         60.0, description="How often an open websocket re-checks its API key (deleted or expired: closed with 1008)."
     )
+    search_timeout_seconds: float = Field(
+        2.0, gt=0, description="Longest a search may hold the database; a search stopped there answers 503."
+    )
     log_level: str = Field("info", description="Log level: debug, info, warning or error.")
     access_log: bool = Field(True, description="Write one structured JSON line per HTTP request.")
 

@@ -298,7 +298,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
     engine = create_database_engine(settings.resolved_database_url())
     if migrate:
         upgrade(engine)
-    factory = SqlUnitOfWorkFactory(engine)
+    factory = SqlUnitOfWorkFactory(engine, settings.search_timeout_seconds)
     access = AccessService(factory, clock)
     bootstrap = access.bootstrap()
     tokens = PageTokens(access.server_secret(PAGE_TOKEN_SECRET_NAME))

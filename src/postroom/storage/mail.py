@@ -11,6 +11,7 @@ from postroom.domain.listing import InboxScope, MailFilter
 from postroom.domain.message import Attachment, Message, Thread, summarize
 from postroom.domain.pagination import PageRequest
 from postroom.domain.search import MailSearch, MessageHit, ThreadHit
+from postroom.storage.bounded import bounded
 from postroom.storage.keyset import seek
 from postroom.storage.mail_queries import message_conditions, messages_page, threads_page
 from postroom.storage.mail_search import index_message, message_search_page, thread_matches, thread_search_page
@@ -43,9 +44,13 @@ def _message(row: RowMapping) -> Message:
     return Message(**{name: row[name] for name in _MESSAGE_COLUMNS})
 
 
+DEFAULT_SEARCH_TIMEOUT_SECONDS = 2.0
+
+
 class SqlMailRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, search_timeout_seconds: float = DEFAULT_SEARCH_TIMEOUT_SECONDS) -> None:
         self._c = connection
+        self._search_timeout = search_timeout_seconds
 
     def _insert_ignoring_duplicates(self, rows: list[dict[str, object]]) -> Insert:
         if self._c.dialect.name == "postgresql":
@@ -129,7 +134,8 @@ class SqlMailRepository:
         query = message_search_page(self._c.dialect.name, inbox_id, search, page)
         if query is None:
             return []
-        rows = list(self._c.execute(query).mappings())
+        with bounded(self._c, self._search_timeout, "search"):
+            rows = list(self._c.execute(query).mappings())
         found = self._attach([_message(row) for row in rows])
         return [MessageHit(message, int(row["rank"])) for message, row in zip(found, rows, strict=True)]
 
@@ -137,11 +143,12 @@ class SqlMailRepository:
         query = thread_search_page(self._c.dialect.name, scope, search, page)
         if query is None:
             return []
-        rows = list(self._c.execute(query).mappings())
-        matches = thread_matches(self._c.dialect.name, [row["thread_id"] for row in rows], search)
-        if matches is None or not rows:
-            return []
-        found = [(int(row["rank"]), _message(row)) for row in self._c.execute(matches).mappings()]
+        with bounded(self._c, self._search_timeout, "search"):
+            rows = list(self._c.execute(query).mappings())
+            matches = thread_matches(self._c.dialect.name, [row["thread_id"] for row in rows], search)
+            if matches is None or not rows:
+                return []
+            found = [(int(row["rank"]), _message(row)) for row in self._c.execute(matches).mappings()]
         found.sort(key=lambda item: (item[0], item[1].timestamp, item[1].row_id), reverse=True)
         best: dict[str, Message] = {}
         for _rank, message in found:

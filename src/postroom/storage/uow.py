@@ -17,7 +17,7 @@ from postroom.storage.events import (
     SqlWebhookRepository,
 )
 from postroom.storage.lists import SqlListEntryRepository
-from postroom.storage.mail import SqlMailRepository
+from postroom.storage.mail import DEFAULT_SEARCH_TIMEOUT_SECONDS, SqlMailRepository
 from postroom.storage.outbound import SqlIdempotencyRepository, SqlOutboundJobRepository
 from postroom.storage.repositories import (
     SqlApiKeyRepository,
@@ -35,8 +35,10 @@ class SqlUnitOfWork:
         write: bool,
         writer_lock: threading.Lock | None,
         durable: bool = True,
+        search_timeout_seconds: float = DEFAULT_SEARCH_TIMEOUT_SECONDS,
     ) -> None:
         self._engine = engine
+        self._search_timeout = search_timeout_seconds
         self._durable = durable
         self._write = write
         self._writer_lock = writer_lock if write else None
@@ -65,7 +67,7 @@ class SqlUnitOfWork:
         self.api_keys = SqlApiKeyRepository(self._connection)
         self.secrets = SqlSecretRepository(self._connection)
         self.custom_domains = SqlCustomDomainRepository(self._connection)
-        self.mail = SqlMailRepository(self._connection)
+        self.mail = SqlMailRepository(self._connection, self._search_timeout)
         self.outbox = SqlOutboxRepository(self._connection)
         self.outbound_jobs = SqlOutboundJobRepository(self._connection)
         self.idempotency = SqlIdempotencyRepository(self._connection)
@@ -95,14 +97,15 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, search_timeout_seconds: float = DEFAULT_SEARCH_TIMEOUT_SECONDS) -> None:
         self.engine = engine
+        self._search_timeout = search_timeout_seconds
         # SQLite has one writer at a time; queueing this process's writers on a lock is fairer and cheaper than
         # letting them poll the busy handler (which starves some for seconds under load).
         self._writer_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     def __call__(self, *, write: bool = False, durable: bool = True) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write, self._writer_lock, durable)
+        return SqlUnitOfWork(self.engine, write, self._writer_lock, durable, self._search_timeout)
 
     def database_ready(self) -> bool:
         try:
