@@ -145,7 +145,7 @@ class SqlMailRepository:
             return []
         with bounded(self._c, self._search_timeout, "search"):
             rows = list(self._c.execute(query).mappings())
-            matches = thread_matches(self._c.dialect.name, [row["thread_id"] for row in rows], search)
+            matches = thread_matches(self._c.dialect.name, scope, [row["thread_id"] for row in rows], search)
             if matches is None or not rows:
                 return []
             found = [(int(row["rank"]), _message(row)) for row in self._c.execute(matches).mappings()]

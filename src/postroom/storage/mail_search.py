@@ -277,14 +277,20 @@ def thread_search_page(
     return _seek(query, page, best.c.rank, threads.c.timestamp, threads.c.thread_id)
 
 
-def thread_matches(dialect: str, thread_ids: list[str], search: MailSearch) -> Select[tuple[object, ...]] | None:
-    """The visible matching messages of the given threads, with their ``rank`` (each message probed by its key)."""
+def thread_matches(
+    dialect: str, scope: InboxScope, thread_ids: list[str], search: MailSearch
+) -> Select[tuple[object, ...]] | None:
+    """The visible matching messages of the given threads among the same candidates, with their ``rank``.
+
+    The candidates are those that ranked the threads, so each thread's best message is the one that gave it its rank,
+    and no message is probed beyond them.
+    """
     matches = _Matches(dialect, search)
     if not matches.possible():
         return None
-    ranked = (
-        select(messages, matches.rank(literal(0)).label("rank"))
-        .where(messages.c.thread_id.in_(thread_ids), *_visible(search))
-        .subquery("ranked")
+    ranked = _ranked(matches, in_scope(messages, scope))
+    return (
+        select(messages, ranked.c.rank)
+        .join(ranked, ranked.c.row_id == messages.c.row_id)
+        .where(ranked.c.thread_id.in_(thread_ids))
     )
-    return select(ranked).where(ranked.c.rank > 0)
