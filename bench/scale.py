@@ -11,13 +11,16 @@ Run from the repository root: ``.venv/bin/python bench/scale.py [--messages N] [
 from __future__ import annotations
 
 import argparse
-import cProfile
-import pstats
 import contextlib
+import cProfile
+import importlib.util
 import json
 import logging
+import math
+import pstats
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,8 +45,10 @@ from postroom.domain.ids import id_at  # noqa: E402
 from postroom.domain.labels import HIDDEN  # noqa: E402
 from postroom.domain.pagination import PageRequest  # noqa: E402
 from postroom.domain.search import MailSearch, index_document  # noqa: E402
+from postroom.errors import ServiceUnavailable  # noqa: E402
 from postroom.runtime import Runtime, build  # noqa: E402
 from postroom.services.mail.receive import FromInbox, InboundMessage  # noqa: E402
+from postroom.storage.bounded import bounded  # noqa: E402
 from postroom.storage.mail_search import message_search_page  # noqa: E402
 from postroom.storage.tables import message_labels, messages, thread_keys, threads  # noqa: E402
 
@@ -267,7 +272,7 @@ def load_sqlite(engine: Engine, template: Template, count: int) -> None:
             )
             connection.exec_driver_sql(
                 "INSERT INTO message_fields (rowid, subject, sender, recipients)"
-                " SELECT d.doc_id, m.subject, m.from_, m.\"to\" || char(10) || m.cc || char(10) || m.bcc"
+                ' SELECT d.doc_id, m.subject, m.from_, m."to" || char(10) || m.cc || char(10) || m.bcc'
                 " FROM message_search_docs AS d JOIN messages AS m ON m.row_id = d.row_id WHERE d.row_id = ?",
                 [(row["row_id"],) for row, _, _ in batch],
             )
@@ -320,6 +325,47 @@ def _database_size(runtime: Runtime, url: str) -> int:
         return int(connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
 
 
+def _baseline_module(ref: str) -> Any:
+    """``storage/mail_search.py`` as it was at git ``ref``, importable beside today's (it uses the same tables)."""
+    source = subprocess.run(
+        ["git", "show", f"{ref}:src/postroom/storage/mail_search.py"], cwd=ROOT, check=True, capture_output=True
+    ).stdout
+    spec = importlib.util.spec_from_loader("baseline_mail_search", loader=None)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    exec(compile(source, f"{ref}:mail_search.py", "exec"), module.__dict__)
+    return module
+
+
+def baseline(runtime: Runtime, inbox_id: str, ref: str, calls: int, timeout_seconds: float) -> list[str]:
+    """The search statements of ``ref`` and of today, side by side on the same rows (database time only)."""
+    dialect = runtime.engine.dialect.name
+    old = _baseline_module(ref)
+    lines = [f"  search statement only, {ref} vs this tree ({calls} calls; stopped at {timeout_seconds:g} s):"]
+    for label, q in (("rare word", RARE_WORD), ("common word", COMMON_WORD), ("sender substring", "user4711@")):
+        search = MailSearch.of(q, None, None, frozenset(HIDDEN))
+        figures = []
+        for module in (old, sys.modules["postroom.storage.mail_search"]):
+            statement = module.message_search_page(dialect, inbox_id, search, PageRequest(50, None, False))
+            timings: list[float] = []
+            for _ in range(calls):
+                with runtime.engine.connect() as connection:
+                    started = time.perf_counter()
+                    try:
+                        with bounded(connection, timeout_seconds, "search"):
+                            connection.execute(statement).fetchall()
+                    except ServiceUnavailable:
+                        timings.append(math.inf)
+                        break
+                    timings.append((time.perf_counter() - started) * 1000)
+            figures.append(
+                f"> {timeout_seconds * 1000:,.0f}" if math.isinf(max(timings)) else f"{statistics.median(timings):,.1f}"
+            )
+        lines.append(f"    messages search, {label:<17} before p50 {figures[0]:>9} ms   after p50 {figures[1]:>7} ms")
+        print(lines[-1], flush=True)
+    return lines
+
+
 def _explain(runtime: Runtime, inbox_id: str) -> None:
     """The plans of the search statements, to see which index each branch starts from."""
     dialect = runtime.engine.dialect
@@ -334,11 +380,13 @@ def _explain(runtime: Runtime, inbox_id: str) -> None:
         print(f"--- {q}\n" + "\n".join(" | ".join(str(part) for part in row) for row in plan), flush=True)
 
 
-def run(name: str, url: str, data_dir: Path, count: int, calls: int, explain: bool = False) -> list[str]:
+def run(
+    name: str, url: str, data_dir: Path, count: int, calls: int, explain: bool = False, base_ref: str = ""
+) -> list[str]:
     settings = Settings(database_url=url, data_dir=data_dir, access_log=False, rate_limit_per_second=1e6)  # type: ignore[call-arg]
     runtime = build(settings)
     lines: list[str] = []
-    kept = json.loads(KEPT_STATE.read_text()) if REUSE_URL == url else None
+    kept = json.loads(KEPT_STATE.read_text()) if url == REUSE_URL else None
     try:
         key = kept["key"] if kept else runtime.bootstrap.api_key
         with TestClient(runtime.api(), raise_server_exceptions=False) as client:
@@ -349,9 +397,7 @@ def run(name: str, url: str, data_dir: Path, count: int, calls: int, explain: bo
                 inbox_id = client.post("/v0/inboxes", json={"username": "scale"}).json()["inbox_id"]
                 template = _template(runtime, inbox_id)
                 started = time.perf_counter()
-                loader: Callable[[Engine, Template, int], None] = (
-                    load_postgres if name == "postgresql" else load_sqlite
-                )
+                loader: Callable[[Engine, Template, int], None] = load_postgres if name == "postgresql" else load_sqlite
                 loader(runtime.engine, template, count)
                 load_seconds = time.perf_counter() - started
                 if url.endswith(f"/{KEPT}"):
@@ -373,7 +419,11 @@ def run(name: str, url: str, data_dir: Path, count: int, calls: int, explain: bo
                 ("reference: GET inbox (no mail read)", base, {}),
                 ("first page of messages", f"{base}/messages", {"limit": 50}),
                 ("first page of threads", f"{base}/threads", {"limit": 50}),
-                (f"page {deep:,} of messages (page_token)", f"{base}/messages", {"limit": 50, "page_token": deep_token}),
+                (
+                    f"page {deep:,} of messages (page_token)",
+                    f"{base}/messages",
+                    {"limit": 50, "page_token": deep_token},
+                ),
                 ("label filter: unread (all)", f"{base}/messages", {"limit": 50, "labels": "unread"}),
                 ("label filter: starred (1 %)", f"{base}/messages", {"limit": 50, "labels": "starred"}),
                 (f"search messages: rare word ({RARE_HITS} hits)", f"{base}/messages/search", {"q": RARE_WORD}),
@@ -385,6 +435,8 @@ def run(name: str, url: str, data_dir: Path, count: int, calls: int, explain: bo
             ]
             if explain:
                 _explain(runtime, inbox_id)
+            if base_ref:
+                lines += baseline(runtime, inbox_id, base_ref, 5, 30.0 if name == "postgresql" else 60.0)
             if explain:
                 profiled = cProfile.Profile()
                 profiled.runcall(measure, client, "profile", f"{base}/messages/search", {"q": COMMON_WORD}, 5)
@@ -420,7 +472,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=50, help="measured calls per case")
     parser.add_argument("--explain", action="store_true", help="print the search statements' plans")
     parser.add_argument("--keep", action="store_true", help=f"load into database {KEPT} and leave it there")
-    parser.add_argument("--reuse", action="store_true", help=f"measure the database kept by --keep again")
+    parser.add_argument("--reuse", action="store_true", help="measure the database kept by --keep again")
+    parser.add_argument("--baseline", default="", help="git ref whose search statements to time beside today's")
     parser.add_argument("--only", choices=["postgresql", "sqlite"], default=None)
     args = parser.parse_args()
     logging.disable(logging.INFO)
@@ -429,13 +482,18 @@ def main() -> None:
         global REUSE_URL
         REUSE_URL = f"{POSTGRES_URL_BASE}/{KEPT}"
         with tempfile.TemporaryDirectory(prefix="postroom-scale-") as directory:
-            report += run("postgresql", REUSE_URL, Path(directory), 0, args.calls, args.explain)
+            report += run("postgresql", REUSE_URL, Path(directory), 0, args.calls, args.explain, args.baseline)
     elif args.only in (None, "postgresql"):
-        with (kept_database() if args.keep else postgres_database()) as url, tempfile.TemporaryDirectory(prefix="postroom-scale-") as directory:
-            report += run("postgresql", url, Path(directory), args.messages, args.calls, args.explain)
+        with (
+            kept_database() if args.keep else postgres_database() as url,
+            tempfile.TemporaryDirectory(prefix="postroom-scale-") as directory,
+        ):
+            report += run("postgresql", url, Path(directory), args.messages, args.calls, args.explain, args.baseline)
     if args.only in (None, "sqlite") and not args.reuse:
         with sqlite_url() as (url, directory):
-            report += run("sqlite", url, directory, args.sqlite_messages or args.messages, args.calls, args.explain)
+            report += run(
+                "sqlite", url, directory, args.sqlite_messages or args.messages, args.calls, args.explain, args.baseline
+            )
     print("\n".join(report))
 
 

@@ -10,6 +10,7 @@ then drops the FTS rows). PostgreSQL: ``message_search`` holds a GIN-indexed ``t
 
 from __future__ import annotations
 
+import typing
 from datetime import datetime
 
 from sqlalchemy import (
@@ -62,7 +63,7 @@ def recipients_text(dialect: str) -> ColumnElement[str]:
 
     PostgreSQL's expression index ``ix_messages_recipients_trgm`` is ``lower()`` of exactly this expression.
     """
-    newline = literal_column("E'\\n'" if dialect == "postgresql" else "char(10)")
+    newline: ColumnElement[str] = literal_column("E'\\n'" if dialect == "postgresql" else "char(10)", String)
     to, cc, bcc = (cast(messages.c[name], String) for name in ("to", "cc", "bcc"))
     return to.concat(newline).concat(cc).concat(newline).concat(bcc)
 
@@ -136,14 +137,10 @@ class _Matches:
 
     def candidates(self, where: list[ColumnElement[bool]]) -> Subquery:
         """(row_id, word): the union of each kind's most recent matches satisfying ``where``, deduplicated."""
-        branches = (
-            self._postgres_branches(where) if self.dialect == "postgresql" else self._sqlite_branches(where)
-        )
+        branches = self._postgres_branches(where) if self.dialect == "postgresql" else self._sqlite_branches(where)
         union = union_all(*branches).subquery("matched")
         return (
-            select(union.c.row_id, func.max(union.c.word).label("word"))
-            .group_by(union.c.row_id)
-            .subquery("candidates")
+            select(union.c.row_id, func.max(union.c.word).label("word")).group_by(union.c.row_id).subquery("candidates")
         )
 
     def _postgres_branches(self, where: list[ColumnElement[bool]]) -> list[Select[tuple[object, ...]]]:
@@ -153,7 +150,7 @@ class _Matches:
 
         branches = []
         if self.subject is not None and self.sender is not None and self.recipients is not None:
-            pattern = contains(recipients_text(self.dialect), self.text)
+            pattern = contains(typing.cast("ColumnElement[object]", recipients_text(self.dialect)), self.text)
             for condition in (self.subject, self.sender, and_(pattern, self.recipients)):
                 branches.append(recent(select(messages.c.row_id, literal(0).label("word")).where(condition)))
         if self.search.terms:
@@ -265,9 +262,7 @@ def thread_search_page(
         return None
     ranked = _ranked(matches, in_scope(messages, scope))
     best = (
-        select(ranked.c.thread_id, func.max(ranked.c.rank).label("rank"))
-        .group_by(ranked.c.thread_id)
-        .subquery("hits")
+        select(ranked.c.thread_id, func.max(ranked.c.rank).label("rank")).group_by(ranked.c.thread_id).subquery("hits")
     )
     query = select(threads, best.c.rank).join(best, best.c.thread_id == threads.c.thread_id)
     if search.after is not None:

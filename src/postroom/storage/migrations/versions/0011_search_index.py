@@ -29,12 +29,10 @@ def upgrade() -> None:
         for name, expression in _POSTGRES_INDEXES.items():
             op.execute(f"CREATE INDEX {name} ON messages USING gin (({expression}) gin_trgm_ops)")
         return
-    op.execute(
-        "CREATE VIRTUAL TABLE message_fields USING fts5(subject, sender, recipients, tokenize = 'trigram')"
-    )
+    op.execute("CREATE VIRTUAL TABLE message_fields USING fts5(subject, sender, recipients, tokenize = 'trigram')")
     op.execute(
         "INSERT INTO message_fields (rowid, subject, sender, recipients)"
-        " SELECT d.doc_id, m.subject, m.from_, m.\"to\" || char(10) || m.cc || char(10) || m.bcc"
+        ' SELECT d.doc_id, m.subject, m.from_, m."to" || char(10) || m.cc || char(10) || m.bcc'
         " FROM message_search_docs AS d JOIN messages AS m ON m.row_id = d.row_id"
     )
     op.execute("DROP TRIGGER message_search_docs_delete")
