@@ -141,6 +141,11 @@ class Settings(BaseSettings):
     websocket_key_recheck_seconds: float = Field(
         60.0, description="How often an open websocket re-checks its API key (deleted or expired: closed with 1008)."
     )
+    api_key_cache_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="How long a process trusts an API key it read (other processes' revocations wait that long).",
+    )
     search_timeout_seconds: float = Field(
         2.0, gt=0, description="Longest a search may hold the database; a search stopped there answers 503."
     )

@@ -299,7 +299,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
     if migrate:
         upgrade(engine)
     factory = SqlUnitOfWorkFactory(engine, settings.search_timeout_seconds)
-    access = AccessService(factory, clock)
+    access = AccessService(factory, clock, settings.api_key_cache_seconds)
     bootstrap = access.bootstrap()
     tokens = PageTokens(access.server_secret(PAGE_TOKEN_SECRET_NAME))
     default_domain = settings.default_domain.strip().lower()
