@@ -353,6 +353,8 @@ def baseline(runtime: Runtime, inbox_id: str, ref: str, calls: int, timeout_seco
                     started = time.perf_counter()
                     try:
                         with bounded(connection, timeout_seconds, "search"):
+                            if module is not old and dialect == "postgresql":  # as SqlMailRepository does
+                                connection.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
                             connection.execute(statement).fetchall()
                     except ServiceUnavailable:
                         timings.append(math.inf)

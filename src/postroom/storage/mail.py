@@ -130,11 +130,17 @@ class SqlMailRepository:
     def list_messages(self, inbox_id: str, mail_filter: MailFilter, page: PageRequest) -> list[Message]:
         return self._load(messages_page(inbox_id, mail_filter, page))
 
+    def _serial_plans(self) -> None:
+        """A search reads a bounded set of rows; starting parallel workers for it costs more than it saves."""
+        if self._c.dialect.name == "postgresql":
+            self._c.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+
     def search_messages(self, inbox_id: str, search: MailSearch, page: PageRequest) -> list[MessageHit]:
         query = message_search_page(self._c.dialect.name, inbox_id, search, page)
         if query is None:
             return []
         with bounded(self._c, self._search_timeout, "search"):
+            self._serial_plans()
             rows = list(self._c.execute(query).mappings())
         found = self._attach([_message(row) for row in rows])
         return [MessageHit(message, int(row["rank"])) for message, row in zip(found, rows, strict=True)]
@@ -144,6 +150,7 @@ class SqlMailRepository:
         if query is None:
             return []
         with bounded(self._c, self._search_timeout, "search"):
+            self._serial_plans()
             rows = list(self._c.execute(query).mappings())
             matches = thread_matches(self._c.dialect.name, scope, [row["thread_id"] for row in rows], search)
             if matches is None or not rows:
