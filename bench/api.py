@@ -518,6 +518,8 @@ async def bench(args: argparse.Namespace, database_url: str | None, work_dir: Pa
     config = QUICK if args.quick else FULL
     driver = DRIVERS[args.client]
     extra_env = {"POSTROOM_ACCESS_LOG": "false"} if args.no_access_log else {}
+    if args.key_cache_seconds is not None:
+        extra_env["POSTROOM_API_KEY_CACHE_SECONDS"] = str(args.key_cache_seconds)
     server = ServerProcess(work_dir / "postroom", database_url=database_url, extra_env=extra_env).start()
     try:
         assert server.process is not None
@@ -528,7 +530,8 @@ async def bench(args: argparse.Namespace, database_url: str | None, work_dir: Pa
         print(f"python {platform.python_version()}, {os.cpu_count()} CPUs; load generator: {client} on {loop}")
         print(
             f"postroom serve via tests/support/server.py: uvicorn, 1 process, rate limit raised, "
-            f"JSON access log {'off' if args.no_access_log else 'on'}"
+            f"JSON access log {'off' if args.no_access_log else 'on'}, "
+            f"API key cache {args.key_cache_seconds if args.key_cache_seconds is not None else 'default'} s"
         )
         postroom = Target(server.base_url, server.process.pid, {"Authorization": f"Bearer {server.api_key}"})
         with bare_server(work_dir / "bare.log") as (bare_url, bare_pid):
@@ -565,6 +568,9 @@ def main() -> None:
         help="load generator: httpx (default) or raw asyncio streams (much cheaper per request)",
     )
     parser.add_argument("--no-access-log", action="store_true", help="run postroom with POSTROOM_ACCESS_LOG=false")
+    parser.add_argument(
+        "--key-cache-seconds", type=float, default=None, help="POSTROOM_API_KEY_CACHE_SECONDS (0: every request reads)"
+    )
     args = parser.parse_args()
     try:
         import uvloop

@@ -240,19 +240,19 @@ async def _sizes(
         _print_rates(label, bare, postroom)
 
 
-async def _memory(database_url: str | None) -> None:
-    print(f"memory: {BIG_CLIENTS} clients each send one ~20 MB message at once (fresh server)")
+async def _memory(database_url: str | None, clients: int = BIG_CLIENTS) -> None:
+    print(f"memory: {clients} client(s) each send one ~20 MB message at once (fresh server)")
     with _postroom(database_url, {}) as (server, inbox_id):
         assert server.process is not None
         pid = server.process.pid
-        messages = _big_messages(inbox_id, BIG_CLIENTS)
+        messages = _big_messages(inbox_id, clients)
         wire = len(messages[0].header) + len(messages[0].body)
         before = _status_kb(pid, "VmRSS")
-        rate = await _drive(server.smtp_port, inbox_id, messages, BIG_CLIENTS, pid)
+        rate = await _drive(server.smtp_port, inbox_id, messages, clients, pid)
         peak = _status_kb(pid, "VmHWM")
         after = _status_kb(pid, "VmRSS")
-        total = BIG_CLIENTS * wire / 1024 / 1024
-        print(f"  message size on the wire: {wire / 1024 / 1024:.1f} MiB, {BIG_CLIENTS} at once = {total:.0f} MiB")
+        total = clients * wire / 1024 / 1024
+        print(f"  message size on the wire: {wire / 1024 / 1024:.1f} MiB, {clients} at once = {total:.0f} MiB")
         print(
             f"  server RSS before: {before / 1024:.0f} MiB, peak (VmHWM): {peak / 1024:.0f} MiB, "
             f"after: {after / 1024:.0f} MiB"
@@ -265,6 +265,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer messages (a smoke run)")
     parser.add_argument("--database-url", help="Postroom database (default: SQLite in a temporary data dir)")
     parser.add_argument("--only", choices=["throughput", "memory"], help="run one part")
+    parser.add_argument("--memory-clients", type=int, default=BIG_CLIENTS, help="20 MB messages sent at once")
     args = parser.parse_args()
     config = QUICK if args.quick else FULL
     print(
@@ -275,7 +276,7 @@ def main() -> None:
     if args.only in (None, "throughput"):
         asyncio.run(_throughput(config, args.database_url))
     if args.only in (None, "memory"):
-        asyncio.run(_memory(args.database_url))
+        asyncio.run(_memory(args.database_url, args.memory_clients))
 
 
 if __name__ == "__main__":

@@ -210,6 +210,14 @@ class Settings(BaseSettings):
         description="Messages labelled trash and unchanged for this many days are deleted with their blobs "
         "(0: off, trash is kept).",
     )
+    api_key_cache_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="How long a process trusts an API key it read (other processes' revocations wait that long).",
+    )
+    search_timeout_seconds: float = Field(
+        2.0, gt=0, description="Longest a search may hold the database; a search stopped there answers 503."
+    )
     log_level: str = Field("info", description="Log level: debug, info, warning or error.")
     access_log: bool = Field(True, description="Write one structured JSON line per HTTP request.")
     prometheus_token: str | None = Field(

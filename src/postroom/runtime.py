@@ -477,8 +477,8 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
     watch_pool(engine)
     if migrate:
         upgrade(engine)
-    factory = SqlUnitOfWorkFactory(engine)
-    access = AccessService(factory, clock)
+    factory = SqlUnitOfWorkFactory(engine, settings.search_timeout_seconds)
+    access = AccessService(factory, clock, settings.api_key_cache_seconds)
     bootstrap = access.bootstrap()
     tokens = PageTokens(access.server_secret(PAGE_TOKEN_SECRET_NAME))
     default_domain = settings.default_domain.strip().lower()

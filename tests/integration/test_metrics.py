@@ -237,7 +237,7 @@ def test_the_migration_fills_the_rollups_from_stored_rows(
     ]
 
     config = alembic_config(runtime.engine)
-    parent = ScriptDirectory.from_config(config).get_revision("0012").down_revision
+    parent = ScriptDirectory.from_config(config).get_revision("0013").down_revision
     assert isinstance(parent, str)
     with runtime.engine.connect() as connection:
         connection.info["postroom_write"] = True

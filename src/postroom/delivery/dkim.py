@@ -1,4 +1,4 @@
-"""DKIM keys and signatures (RFC 6376) for outgoing mail; the cryptography itself is dkimpy's."""
+"""DKIM keys and signatures (RFC 6376) for outgoing mail: dkimpy canonicalises, OpenSSL does the RSA."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import dkim  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from postroom.delivery.dkim_rsa import use_openssl
 
 KEY_BITS = 2048
 
@@ -73,6 +75,7 @@ def sign(raw: bytes, key: DkimKey) -> bytes:
     """Return ``raw`` with a relaxed/relaxed rsa-sha256 DKIM-Signature header prepended."""
     # The signature's folding must match the message's own line endings.
     linesep = b"\r\n" if b"\r\n" in raw else b"\n"
+    use_openssl()
     signer = dkim.DKIM(raw, linesep=linesep)
     present = [name.lower() for name, _ in signer.headers]
     # Each occurrence is listed so that every copy is covered; From once more so that none can be added later.

@@ -18,6 +18,9 @@ MAX_QUERY_CHARS = 256
 MAX_QUERY_TERMS = 16
 MAX_DOCUMENT_CHARS = 100_000
 MAX_WORD_CHARS = 128
+# A search ranks at most this many of the most recent matches of each kind (subject, sender, recipients, words),
+# so its cost is bounded however common the query is; the best of those come first.
+SEARCH_CANDIDATES = 500
 
 # Relevance weights, summed: a subject match outranks a sender match, which outranks recipients, then body words.
 RANK_SUBJECT = 8

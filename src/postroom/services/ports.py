@@ -342,6 +342,12 @@ class UnitOfWorkFactory(Protocol):
         bookkeeping whose loss in a crash only means repeating work (a lease, a delivery already made).
         """
 
+    def key_changes(self) -> int:
+        """How many commits in this process changed or removed API keys (directly, or through their inbox or pod).
+
+        Caches of keys compare it to drop what such a commit may have revoked.
+        """
+
 
 class Clock(Protocol):
     """Where services and workers read the time, so tests can move it instead of sleeping."""

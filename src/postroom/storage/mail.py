@@ -13,6 +13,7 @@ from postroom.domain.listing import InboxScope, MailFilter
 from postroom.domain.message import Attachment, Message, Thread, summarize
 from postroom.domain.pagination import PageRequest
 from postroom.domain.search import MailSearch, MessageHit, ThreadHit
+from postroom.storage.bounded import bounded
 from postroom.storage.keyset import seek
 from postroom.storage.mail_queries import message_conditions, messages_page, threads_page
 from postroom.storage.mail_search import index_message, message_search_page, thread_matches, thread_search_page
@@ -51,9 +52,13 @@ def _thread_key_lock(inbox_id: str, key: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+DEFAULT_SEARCH_TIMEOUT_SECONDS = 2.0
+
+
 class SqlMailRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, search_timeout_seconds: float = DEFAULT_SEARCH_TIMEOUT_SECONDS) -> None:
         self._c = connection
+        self._search_timeout = search_timeout_seconds
 
     def _insert_ignoring_duplicates(self, rows: list[dict[str, object]]) -> Insert:
         if self._c.dialect.name == "postgresql":
@@ -141,11 +146,18 @@ class SqlMailRepository:
     def list_messages(self, inbox_id: str, mail_filter: MailFilter, page: PageRequest) -> list[Message]:
         return self._load(messages_page(inbox_id, mail_filter, page))
 
+    def _serial_plans(self) -> None:
+        """A search reads a bounded set of rows; starting parallel workers for it costs more than it saves."""
+        if self._c.dialect.name == "postgresql":
+            self._c.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+
     def search_messages(self, inbox_id: str, search: MailSearch, page: PageRequest) -> list[MessageHit]:
         query = message_search_page(self._c.dialect.name, inbox_id, search, page)
         if query is None:
             return []
-        rows = list(self._c.execute(query).mappings())
+        with bounded(self._c, self._search_timeout, "search"):
+            self._serial_plans()
+            rows = list(self._c.execute(query).mappings())
         found = self._attach([_message(row) for row in rows])
         return [MessageHit(message, int(row["rank"])) for message, row in zip(found, rows, strict=True)]
 
@@ -153,11 +165,13 @@ class SqlMailRepository:
         query = thread_search_page(self._c.dialect.name, scope, search, page)
         if query is None:
             return []
-        rows = list(self._c.execute(query).mappings())
-        matches = thread_matches(self._c.dialect.name, [row["thread_id"] for row in rows], search)
-        if matches is None or not rows:
-            return []
-        found = [(int(row["rank"]), _message(row)) for row in self._c.execute(matches).mappings()]
+        with bounded(self._c, self._search_timeout, "search"):
+            self._serial_plans()
+            rows = list(self._c.execute(query).mappings())
+            matches = thread_matches(self._c.dialect.name, scope, [row["thread_id"] for row in rows], search)
+            if matches is None or not rows:
+                return []
+            found = [(int(row["rank"]), _message(row)) for row in self._c.execute(matches).mappings()]
         found.sort(key=lambda item: (item[0], item[1].timestamp, item[1].row_id), reverse=True)
         best: dict[str, Message] = {}
         for _rank, message in found:

@@ -20,6 +20,9 @@ from postroom.storage.conditions import escape_like, in_scope
 from postroom.storage.keyset import seek
 from postroom.storage.tables import api_keys, drafts, inboxes, messages, organizations, pods, server_secrets
 
+# A flag in ``Connection.info``: this transaction changed or removed API keys (the unit of work reports its commit).
+KEYS_CHANGED = "postroom_keys_changed"
+
 
 def write_checked(
     connection: Connection,
@@ -102,6 +105,7 @@ class SqlPodRepository:
 
     def delete(self, pod_id: str) -> None:
         write_checked(self._c, delete(pods).where(pods.c.pod_id == pod_id), conflict_code="cannot_delete")
+        self._c.info[KEYS_CHANGED] = True  # its keys went with it
 
     def has_inboxes(self, pod_id: str) -> bool:
         return (
@@ -151,6 +155,7 @@ class SqlInboxRepository:
 
     def delete(self, inbox_id: str) -> None:
         self._c.execute(delete(inboxes).where(inboxes.c.inbox_id == inbox_id))
+        self._c.info[KEYS_CHANGED] = True  # its keys went with it
 
     def blob_owners(self, inbox_id: str) -> list[str]:
         # The inbox row is locked first: a message or draft added meanwhile waits for this transaction (and then
@@ -236,12 +241,14 @@ class SqlApiKeyRepository:
     def update(self, key: ApiKey) -> None:
         values = {"name": key.name, "permissions": key.permissions, "updated_at": key.updated_at}
         self._c.execute(update(api_keys).where(api_keys.c.api_key_id == key.api_key_id).values(**values))
+        self._c.info[KEYS_CHANGED] = True
 
     def touch(self, api_key_id: str, used_at: datetime) -> None:
         self._c.execute(update(api_keys).where(api_keys.c.api_key_id == api_key_id).values(used_at=used_at))
 
     def delete(self, api_key_id: str) -> None:
         self._c.execute(delete(api_keys).where(api_keys.c.api_key_id == api_key_id))
+        self._c.info[KEYS_CHANGED] = True
 
     def list_page(self, scope: KeyScope, page: PageRequest) -> list[ApiKey]:
         query = select(api_keys).where(api_keys.c.organization_id == scope.organization_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy import Engine, text
@@ -17,10 +18,11 @@ from postroom.storage.events import (
     SqlWebhookRepository,
 )
 from postroom.storage.lists import SqlListEntryRepository
-from postroom.storage.mail import SqlMailRepository
+from postroom.storage.mail import DEFAULT_SEARCH_TIMEOUT_SECONDS, SqlMailRepository
 from postroom.storage.metrics import SqlMetricsRepository
 from postroom.storage.outbound import SqlIdempotencyRepository, SqlOutboundJobRepository
 from postroom.storage.repositories import (
+    KEYS_CHANGED,
     SqlApiKeyRepository,
     SqlInboxRepository,
     SqlOrganizationRepository,
@@ -37,8 +39,12 @@ class SqlUnitOfWork:
         write: bool,
         writer_lock: threading.Lock | None,
         durable: bool = True,
+        search_timeout_seconds: float = DEFAULT_SEARCH_TIMEOUT_SECONDS,
+        on_keys_changed: Callable[[], None] = lambda: None,
     ) -> None:
         self._engine = engine
+        self._on_keys_changed = on_keys_changed
+        self._search_timeout = search_timeout_seconds
         self._durable = durable
         self._write = write
         self._writer_lock = writer_lock if write else None
@@ -67,7 +73,7 @@ class SqlUnitOfWork:
         self.api_keys = SqlApiKeyRepository(self._connection)
         self.secrets = SqlSecretRepository(self._connection)
         self.custom_domains = SqlCustomDomainRepository(self._connection)
-        self.mail = SqlMailRepository(self._connection)
+        self.mail = SqlMailRepository(self._connection, self._search_timeout)
         self.outbox = SqlOutboxRepository(self._connection)
         self.outbound_jobs = SqlOutboundJobRepository(self._connection)
         self.idempotency = SqlIdempotencyRepository(self._connection)
@@ -82,6 +88,8 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self._connection.commit()
+        if self._connection.info.pop(KEYS_CHANGED, False):
+            self._on_keys_changed()
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -90,6 +98,7 @@ class SqlUnitOfWork:
             if self._connection.in_transaction():
                 self._connection.rollback()
         finally:
+            self._connection.info.pop(KEYS_CHANGED, None)  # rolled back: nothing changed
             self._connection.close()
             self._release()
 
@@ -99,14 +108,26 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, search_timeout_seconds: float = DEFAULT_SEARCH_TIMEOUT_SECONDS) -> None:
         self.engine = engine
+        self._search_timeout = search_timeout_seconds
+        self._key_changes = 0
+        self._key_changes_lock = threading.Lock()
         # SQLite has one writer at a time; queueing this process's writers on a lock is fairer and cheaper than
         # letting them poll the busy handler (which starves some for seconds under load).
         self._writer_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     def __call__(self, *, write: bool = False, durable: bool = True) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write, self._writer_lock, durable)
+        return SqlUnitOfWork(
+            self.engine, write, self._writer_lock, durable, self._search_timeout, self._count_key_change
+        )
+
+    def key_changes(self) -> int:
+        return self._key_changes
+
+    def _count_key_change(self) -> None:
+        with self._key_changes_lock:
+            self._key_changes += 1
 
     def database_ready(self) -> bool:
         try:

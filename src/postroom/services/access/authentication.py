@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 import string
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from postroom.domain.access import ApiKey, Organization, Pod, Principal, ScopeType
 from postroom.domain.custom_domains import DomainScope
@@ -26,6 +27,14 @@ DOWNLOAD_SECRET_NAME = "downloads"  # noqa: S105 - the name of a stored secret, 
 RETURN_PATH_SECRET_NAME = "return_paths"  # noqa: S105 - the name of a stored secret, not a secret
 # A key's used_at is written at most this often, so authentication stays a read on the hot path.
 USED_AT_RESOLUTION = timedelta(seconds=60)
+KEY_CACHE_ENTRIES = 10_000  # keys remembered per process; the cache starts over when full
+
+
+@dataclass(frozen=True)
+class _Cached:
+    key: ApiKey
+    fetched_at: datetime
+    key_changes: int  # the factory's count of key-changing commits when the key was read
 
 
 def generate_secret() -> str:
@@ -65,9 +74,17 @@ def require(principal: Principal, permission: str) -> None:
 
 
 class AccessService:
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+    """``key_cache_seconds``: how long a key read from the database answers for it in this process (0: never).
+
+    A commit here that changes or removes keys empties the cache at once; other processes notice within that time.
+    """
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, key_cache_seconds: float = 0.0) -> None:
         self._clock = clock
         self._uow = uow_factory
+        self._cache_for = timedelta(seconds=key_cache_seconds)
+        self._cache: dict[str, _Cached] = {}
+        self._cache_lock = threading.Lock()
 
     def bootstrap(self) -> Bootstrap:
         """Create the organization, its default pod, an unrestricted key and server secrets, once ever."""
@@ -145,8 +162,8 @@ class AccessService:
         if not secret:
             raise Unauthorized("Missing API key", code="missing_authorization")
         now = self._clock.now()
-        with self._uow() as uow:
-            key = uow.api_keys.get_by_hash(hash_secret(secret))
+        secret_hash = hash_secret(secret)
+        key = self._key(secret_hash, now)
         if key is None:
             raise Unauthorized("Unknown API key", code="unknown_api_key")
         if key.is_expired(now):
@@ -155,7 +172,35 @@ class AccessService:
             with self._uow(write=True) as uow:
                 uow.api_keys.touch(key.api_key_id, now)
                 uow.commit()
+            self._remember(secret_hash, replace(key, used_at=now), now, None)
         return Principal.of(key)
+
+    def _key(self, secret_hash: str, now: datetime) -> ApiKey | None:
+        """The key with this hash: from the cache while fresh and no key changed here since, else the database."""
+        changes = self._uow.key_changes()
+        cached = self._cache.get(secret_hash)
+        if cached is not None and cached.key_changes == changes and now - cached.fetched_at < self._cache_for:
+            return cached.key
+        with self._uow() as uow:
+            key = uow.api_keys.get_by_hash(secret_hash)
+        if key is not None:
+            self._remember(secret_hash, key, now, changes)
+        return key
+
+    def _remember(self, secret_hash: str, key: ApiKey, now: datetime, changes: int | None) -> None:
+        """Cache ``key`` as read at ``now`` when ``key_changes`` was ``changes`` (None: keep the entry's time)."""
+        if self._cache_for <= timedelta(0):
+            return
+        with self._cache_lock:
+            cached = self._cache.get(secret_hash)
+            if changes is None:
+                if cached is None:
+                    return
+                self._cache[secret_hash] = replace(cached, key=key)
+                return
+            if len(self._cache) >= KEY_CACHE_ENTRIES:
+                self._cache.clear()
+            self._cache[secret_hash] = _Cached(key, now, changes)
 
     def identity(self, principal: Principal) -> Identity:
         scope_id = principal.inbox_id or principal.pod_id or principal.organization_id

@@ -3,8 +3,8 @@
 Event counts come from the outbox rows still kept; usage from the messages, threads, inboxes, pods and custom
 domains that exist (each counted when it was created), so an upgraded server reports its history.
 
-Revision ID: 0012
-Revises: 0015
+Revision ID: 0013
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ from postroom.domain.metrics import (
 )
 from postroom.storage.tables import UtcDateTime
 
-revision = "0012"
-down_revision = "0015"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
