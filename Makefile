@@ -48,6 +48,9 @@ test-tools:
 	@command -v postfix >/dev/null || { apt-get update -qq && \
 		echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postfix >/dev/null; }
+	@command -v redis-server >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null; }
+	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --bind 127.0.0.1 --port 6379 --save '' --daemonize yes >/dev/null
 
 test: $(DEV_STAMP) $(TOOLKIT_STAMP) $(NODE_STAMP) test-tools
 	$(BIN)/pytest -q

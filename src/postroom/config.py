@@ -79,6 +79,22 @@ class Settings(BaseSettings):
     s3_secret_access_key: str | None = Field(None, description="S3 secret access key.")
     rate_limit_per_second: float = Field(50.0, description="Sustained requests per second per API key.")
     rate_limit_burst: int = Field(200, description="Requests per API key allowed in a burst.")
+    redis_url: str | None = Field(
+        None,
+        description="redis://host:6379/0: keep the rate limits shared by every process in Redis (unset: in "
+        "PostgreSQL when the database is PostgreSQL, else in this process).",
+    )
+    roles: str = Field(
+        "api,smtp,worker,dispatcher",
+        description="What this process runs (comma-separated): api (HTTP API, websockets), smtp (inbound MX), "
+        "worker (delivery, scheduled drafts, domain checks, retention), dispatcher (outbox to webhooks). "
+        "`serve --roles` wins.",
+    )
+    drain_seconds: float = Field(
+        30.0,
+        description="On SIGTERM, how long HTTP requests, SMTP messages in DATA and deliveries under way may take "
+        "to finish before the process exits.",
+    )
     auth_failures_per_minute: float = Field(
         6.0,
         description="Failed authentications per minute a client address regains (0 = no limit). Once an address has "
@@ -156,8 +172,8 @@ class Settings(BaseSettings):
     )
     run_dispatcher: bool = Field(
         True,
-        description="Run the events dispatcher in this process (off for API/SMTP-only nodes: their websocket "
-        "clients then get no events).",
+        description="Run the dispatcher role (outbox to webhooks) here; off is the same as leaving `dispatcher` "
+        "out of POSTROOM_ROLES. API processes push websocket events either way.",
     )
     dispatch_poll_seconds: float = Field(1.0, description="Safety-net poll of the outbox when no wake-up arrives.")
     webhook_concurrency: int = Field(64, description="Webhook POSTs in flight at once per process.")

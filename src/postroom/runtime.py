@@ -8,20 +8,23 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from ipaddress import ip_address
+from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from postroom import redaction
-from postroom.api.app import create_app
+from postroom.api.app import create_app, create_health_app
 from postroom.api.deps import principal_of
 from postroom.api.http_protocol import JsonErrorH11Protocol
 from postroom.api.prometheus import metrics_app, mount_prometheus
+from postroom.api.ratelimit import MemoryRateLimits
 from postroom.clock import SystemClock
 from postroom.config import Settings
 from postroom.console.app import mount_console
@@ -44,6 +47,7 @@ from postroom.mcp.http import mount_mcp
 from postroom.net.hosts import HostAddresses
 from postroom.observability.database import watch_pool
 from postroom.observability.exposition import Exposition, process_exited
+from postroom.roles import ROLES, parse_roles
 from postroom.services.access.api_keys import ApiKeyService
 from postroom.services.access.authentication import (
     DOWNLOAD_SECRET_NAME,
@@ -70,7 +74,7 @@ from postroom.services.mail.receive import ReceiveService
 from postroom.services.mail.search import SearchService
 from postroom.services.metrics.backlog import BacklogReader
 from postroom.services.metrics.queries import MetricsService
-from postroom.services.ports import BlobStore, Clock, SpamClassifier
+from postroom.services.ports import BlobStore, Clock, RateLimits, SpamClassifier
 from postroom.services.sending.outbound import OutboundService
 from postroom.services.sending.send import OutboundSettings, SendService
 from postroom.services.trust.authentication import InboundAuthenticator
@@ -79,18 +83,23 @@ from postroom.services.trust.relays import parse_networks
 from postroom.services.trust.screening import Screening
 from postroom.services.upkeep.retention import RetentionPolicy, RetentionService, keep_days
 from postroom.services.upkeep.ticker import RetentionTicker
-from postroom.smtp.server import SmtpOptions, start_smtp
+from postroom.smtp.server import SmtpDrain, SmtpOptions, start_smtp
 from postroom.spam.rspamd import NoSpamClassifier, RspamdClassifier
 from postroom.storage.blobs.factory import blob_store_from_url
 from postroom.storage.engine import create_database_engine
 from postroom.storage.migrate import upgrade
 from postroom.storage.notify import listen_for_outbox
+from postroom.storage.rate_limits import PostgresRateLimits, RedisRateLimits
 from postroom.storage.uow import SqlUnitOfWorkFactory
 
 
 class _GracefulServer(uvicorn.Server):
     """Uvicorn re-raises SIGTERM/SIGINT once it has stopped, which kills the process before the SMTP server and
-    the dispatcher shut down (handing back webhook attempts in flight); this server only records the signal."""
+    the workers drain; this server only records the signal, and tells ``on_signal`` so the drain starts at once."""
+
+    def __init__(self, config: uvicorn.Config, on_signal: Callable[[], object]) -> None:
+        super().__init__(config)
+        self._on_signal = on_signal
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -103,6 +112,42 @@ class _GracefulServer(uvicorn.Server):
         finally:
             for sig, handler in originals.items():
                 signal.signal(sig, handler)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._on_signal()
+        super().handle_exit(sig, frame)
+
+
+class RoleStatus:
+    """Each role's readiness in this process, for /readyz: a role is ready once running and until draining."""
+
+    def __init__(self, roles: frozenset[str]) -> None:
+        self.roles = roles
+        self.draining = False
+        self._checks: dict[str, Callable[[], dict[str, object]]] = {}
+
+    def watch(self, role: str, check: Callable[[], dict[str, object]]) -> None:
+        self._checks[role] = check
+
+    def report(self) -> dict[str, dict[str, object]]:
+        report: dict[str, dict[str, object]] = {}
+        for role in ROLES:
+            if role not in self.roles:
+                continue
+            check = self._checks.get(role)
+            detail: dict[str, object] = check() if check else {"ready": False, "detail": "starting"}
+            if self.draining:
+                detail = {**detail, "ready": False, "detail": "draining"}
+            report[role] = detail
+        return report
+
+
+def _alive(*tasks: asyncio.Task[None]) -> Callable[[], dict[str, object]]:
+    def check() -> dict[str, object]:
+        stopped = [task.get_name() for task in tasks if task.done()]
+        return {"ready": not stopped, **({"detail": f"stopped: {', '.join(stopped)}"} if stopped else {})}
+
+    return check
 
 
 class _QuietServer(uvicorn.Server):
@@ -161,8 +206,14 @@ class Runtime:
     clock: Clock
     wakeups: WorkerWakeups
     resolver: DnsResolver
+    rate_limits: RateLimits = field(default_factory=MemoryRateLimits)
 
-    def api(self) -> FastAPI:
+    def roles(self) -> frozenset[str]:
+        """POSTROOM_ROLES, less the dispatcher when the older POSTROOM_RUN_DISPATCHER is off."""
+        roles = parse_roles(self.settings.roles)
+        return roles if self.settings.run_dispatcher else roles - {"dispatcher"}
+
+    def api(self, role_readiness: Callable[[], dict[str, dict[str, object]]] | None = None) -> FastAPI:
         app = create_app(
             self.services,
             event_stream=self.hub,
@@ -174,6 +225,8 @@ class Runtime:
             clock=self.clock,
             auth_failures_per_minute=self.settings.auth_failures_per_minute,
             auth_failure_burst=self.settings.auth_failure_burst,
+            rate_limits=self.rate_limits,
+            role_readiness=role_readiness,
         )
         access = self.services.access
         mount_mcp(app, authenticate=principal_of, events=self.hub, api_host=self.settings.api_host)
@@ -229,7 +282,7 @@ class Runtime:
     def retention_ticker(self) -> RetentionTicker:
         return RetentionTicker(self.services.retention, self.settings.retention_poll_seconds)
 
-    def dispatcher(self) -> Dispatcher:
+    def dispatcher(self, deliver_webhooks: bool = True) -> Dispatcher:
         s = self.settings
         sender = WebhookSender(
             HostAddresses(self.resolver), s.webhook_timeout_seconds, s.allow_private_urls, self.clock
@@ -241,6 +294,7 @@ class Runtime:
             poll_seconds=s.dispatch_poll_seconds,
             concurrency=s.webhook_concurrency,
             clock=self.clock,
+            deliver_webhooks=deliver_webhooks,
         )
 
     def ensure_postmaster_inbox(self) -> None:
@@ -253,70 +307,109 @@ class Runtime:
                 address,
             )
 
-    async def serve(self, stop: asyncio.Event | None = None) -> None:
-        """Run the HTTP API, the SMTP server, the workers and the events dispatcher until told to stop.
+    async def serve(self, stop: asyncio.Event | None = None, roles: frozenset[str] | None = None) -> None:
+        """Run this process's roles (default: POSTROOM_ROLES) until told to stop, then drain.
 
-        Told to stop means SIGINT/SIGTERM, or ``stop`` being set (for an embedding program or a test).
+        Told to stop means SIGINT/SIGTERM, or ``stop`` being set (for an embedding program or a test). Draining:
+        SMTP answers 421 to new sessions and lets messages in DATA finish, the HTTP server finishes requests in
+        flight, the delivery worker hands back jobs it has not started, all within POSTROOM_DRAIN_SECONDS.
         """
-        await asyncio.to_thread(self.signer.key, self.settings.default_domain.strip().lower())  # made on first start
+        roles = self.roles() if roles is None else roles
+        status = RoleStatus(roles)
+        if "worker" in roles or "api" in roles:
+            await asyncio.to_thread(self.signer.key, self.settings.default_domain.strip().lower())  # made on 1st start
         await asyncio.to_thread(self.ensure_postmaster_inbox)
         logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per webhook POST is noise
-        if not self.settings.run_dispatcher:
-            await self._serve_transports(stop)
-            return
-        dispatcher = self.dispatcher()
-        self.wakeups.dispatcher = dispatcher
-        workers = [asyncio.create_task(dispatcher.run(), name="events-dispatcher")]
-        if self.engine.dialect.name == "postgresql":
-            url = self.settings.resolved_database_url()
-            workers.append(asyncio.create_task(listen_for_outbox(url, dispatcher.notify), name="outbox-listen"))
+        tasks: list[asyncio.Task[None]] = []
+        dispatcher: Dispatcher | None = None
+        if "dispatcher" in roles or "api" in roles:
+            # Websocket clients connect to API nodes: those publish every committed event they hear of, and only
+            # the dispatcher role also claims outbox rows for webhooks.
+            dispatcher = self.dispatcher(deliver_webhooks="dispatcher" in roles)
+            self.wakeups.dispatcher = dispatcher
+            tasks.append(asyncio.create_task(dispatcher.run(), name="events-dispatcher"))
+            if self.engine.dialect.name == "postgresql":
+                url = self.settings.resolved_database_url()
+                tasks.append(asyncio.create_task(listen_for_outbox(url, dispatcher.notify), name="outbox-listen"))
+            if "dispatcher" in roles:
+                status.watch("dispatcher", _alive(*tasks))
         try:
-            await self._serve_transports(stop)
+            await self._serve_transports(stop, roles, status)
         finally:
             self.wakeups.dispatcher = None
-            for worker in workers:
-                worker.cancel()
-            for worker in workers:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await worker
-            await dispatcher.stop()
+                    await task
+            if dispatcher is not None:
+                await dispatcher.stop()
 
-    async def _serve_transports(self, stop: asyncio.Event | None) -> None:
-        delivery_worker = self.delivery_worker()  # first: a bad route or EHLO name stops serve before it listens
-        smtp = await start_smtp(self.services.receive, self.smtp_options())
-        self.wakeups.delivery = delivery_worker
-        workers = [
-            asyncio.create_task(delivery_worker.run(), name="delivery-worker"),
-            asyncio.create_task(self.draft_ticker().run(), name="scheduled-drafts"),
-            asyncio.create_task(self.domain_checker().run(), name="domain-checks"),
-            asyncio.create_task(self.retention_ticker().run(), name="retention"),
-        ]
+    async def _serve_transports(self, stop: asyncio.Event | None, roles: frozenset[str], status: RoleStatus) -> None:
+        drain_seconds = self.settings.drain_seconds
+        smtp_drain = SmtpDrain()
+        # The delivery worker first: a bad route or EHLO name stops serve before it listens.
+        delivery_worker = self.delivery_worker() if "worker" in roles else None
+        smtp = await start_smtp(self.services.receive, self.smtp_options(), smtp_drain) if "smtp" in roles else None
+        if smtp is not None:
+            where = f"{self.settings.smtp_host}:{self.settings.smtp_port}"
+            status.watch("smtp", lambda: {"ready": smtp.is_serving(), "listening": where})
+        workers: list[asyncio.Task[None]] = []
+        if delivery_worker is not None:
+            self.wakeups.delivery = delivery_worker
+            workers = [
+                asyncio.create_task(delivery_worker.run(), name="delivery-worker"),
+                asyncio.create_task(self.draft_ticker().run(), name="scheduled-drafts"),
+                asyncio.create_task(self.domain_checker().run(), name="domain-checks"),
+                asyncio.create_task(self.retention_ticker().run(), name="retention"),
+            ]
+            status.watch("worker", _alive(*workers))
+        if "api" in roles:
+            status.watch("api", lambda: {"ready": True})
+        app = self.api(status.report) if "api" in roles else create_health_app(self.services, status.report)
         config = uvicorn.Config(
-            self.api(),
+            app,
             host=self.settings.api_host,
             port=self.settings.api_port,
             access_log=False,
             log_level=self.settings.log_level.lower(),
             server_header=False,
+            timeout_graceful_shutdown=max(1, round(drain_seconds)),
             http=JsonErrorH11Protocol,
         )
         redaction.install(self.settings.secret_values())  # uvicorn.Config has just added its log handlers
+        loop = asyncio.get_running_loop()
+
+        def begin_drain() -> None:
+            status.draining = True
+            smtp_drain.begin()
+            if delivery_worker is not None:
+                delivery_worker.drain()
+
+        watchers: list[asyncio.Task[None]] = []
         try:
-            server = _GracefulServer(config)
+            server = _GracefulServer(config, partial(loop.call_soon_threadsafe, begin_drain))
             if stop is not None:
-                workers.append(asyncio.create_task(_exit_when(stop, server), name="stop-watch"))
+                watchers.append(asyncio.create_task(_exit_when(stop, server, begin_drain), name="stop-watch"))
             if (metrics_server := self._metrics_server()) is not None:
-                workers.append(asyncio.create_task(metrics_server.serve(), name="metrics-listener"))
+                watchers.append(asyncio.create_task(metrics_server.serve(), name="metrics-listener"))
             await server.serve()
         finally:
+            begin_drain()
             self.wakeups.delivery = None
-            for worker in workers:
-                worker.cancel()
-            for worker in workers:
+            finishing = [smtp_drain.finish(drain_seconds)] if smtp is not None else []
+            if delivery_worker is not None:
+                finishing.append(delivery_worker.stop(drain_seconds))
+            await asyncio.gather(*finishing)
+            if smtp is not None:
+                smtp.close()
+            for task in [*workers, *watchers]:
+                task.cancel()
+            for task in [*workers, *watchers]:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await worker
-            smtp.close()
-            await smtp.wait_closed()
+                    await task
+            if smtp is not None:
+                await smtp.wait_closed()
 
     def _metrics_server(self) -> uvicorn.Server | None:
         """The separate /metrics listener when POSTROOM_PROMETHEUS_PORT is set."""
@@ -346,8 +439,9 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-async def _exit_when(stop: asyncio.Event, server: uvicorn.Server) -> None:
+async def _exit_when(stop: asyncio.Event, server: uvicorn.Server, begin_drain: Callable[[], None]) -> None:
     await stop.wait()
+    begin_drain()
     server.should_exit = True
 
 
@@ -486,7 +580,17 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         retention=RetentionService(factory, blobs, retention_policy(settings), clock),
     )
     hub = Hub(settings.websocket_queue_size)
-    return Runtime(settings, engine, services, bootstrap, factory, hub, signer, clock, wakeups, resolver)
+    limits = rate_limits(settings, engine)
+    return Runtime(settings, engine, services, bootstrap, factory, hub, signer, clock, wakeups, resolver, limits)
+
+
+def rate_limits(settings: Settings, engine: Engine) -> RateLimits:
+    """Redis when configured, else PostgreSQL (shared by every process), else this process's memory (SQLite)."""
+    if settings.redis_url:
+        return RedisRateLimits(settings.redis_url)
+    if engine.dialect.name == "postgresql":
+        return PostgresRateLimits(engine)
+    return MemoryRateLimits()
 
 
 def retention_policy(settings: Settings) -> RetentionPolicy:

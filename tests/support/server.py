@@ -57,6 +57,7 @@ class ServerProcess:
             POSTROOM_SMTP_PORT=str(self.smtp_port),
             POSTROOM_RATE_LIMIT_PER_SECOND="100000",
             POSTROOM_RATE_LIMIT_BURST="100000",
+            POSTROOM_DRAIN_SECONDS="5",  # stop() kills after 10 s; a test of the drain sets its own
             POSTROOM_AUTH_FAILURE_BURST="100000",  # shared test servers answer many deliberate 401s
             POSTROOM_DNS_SERVERS=sender_dns().address,  # never the system's resolver: no lookup leaves the machine
         )

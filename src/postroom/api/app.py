@@ -26,8 +26,9 @@ from postroom.api.routes import (
     threads,
     webhooks,
 )
+from postroom.api.routes.health import RoleReadiness
 from postroom.services.container import Services
-from postroom.services.ports import Clock, EventStream
+from postroom.services.ports import Clock, EventStream, RateLimits
 
 
 def create_app(
@@ -42,6 +43,8 @@ def create_app(
     clock: Clock | None = None,
     auth_failures_per_minute: float = 0.0,
     auth_failure_burst: int = 0,
+    rate_limits: RateLimits | None = None,
+    role_readiness: RoleReadiness | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="Postroom",
@@ -54,9 +57,13 @@ def create_app(
     app.state.services = services
     app.state.event_stream = event_stream
     app.state.websocket_key_recheck_seconds = websocket_key_recheck_seconds
-    app.state.rate_limiter = RateLimiter(rate_limit_per_second, rate_limit_burst)
+    app.state.rate_limiter = RateLimiter(rate_limit_per_second, rate_limit_burst, limits=rate_limits)
+    app.state.role_readiness = role_readiness
     seconds = (lambda: clock.now().timestamp()) if clock is not None else time.monotonic
-    failure_limiter = RateLimiter(auth_failures_per_minute / 60, auth_failure_burst, seconds=seconds)
+    # Per process for now, on the test clock where one is given; RateLimiter(limits=rate_limits, ...) shares it.
+    failure_limiter = RateLimiter(
+        auth_failures_per_minute / 60, auth_failure_burst, seconds=seconds, namespace="failed-auth:"
+    )
     app.state.failed_authentications = FailedAuthentications(failure_limiter)
     errors.install(app)
     openapi.install(app)
@@ -65,4 +72,14 @@ def create_app(
         app.include_router(module.router)
     app.include_router(websocket.router)
     app.add_middleware(RequestMiddleware, max_body_bytes=max_request_bytes, log_requests=access_log)
+    return app
+
+
+def create_health_app(services: Services, role_readiness: RoleReadiness) -> FastAPI:
+    """What the HTTP port serves on a process without the api role: /healthz and /readyz only."""
+    app = FastAPI(title="Postroom", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.services = services
+    app.state.role_readiness = role_readiness
+    errors.install(app)
+    app.include_router(health.router)
     return app

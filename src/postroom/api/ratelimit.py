@@ -1,7 +1,9 @@
-"""Token buckets held in this process: per API key (spec §8: 50 requests/s sustained, burst 200 by default) and
-per client address for failed authentications.
+"""Rate limits: per API key (spec §8: 50 requests/s sustained, burst 200 by default) and per client address for
+failed authentications, both ``Limiter``s over a ``RateLimits`` store.
 
-Both limits use a ``Limiter``; a store shared across processes replaces ``RateLimiter`` behind that interface.
+``MemoryRateLimits`` keeps the budgets in this process (one-process deployments, SQLite, tests with their own
+clock); several processes share theirs through PostgreSQL or Redis (``postroom.storage.rate_limits``). All use the
+same GCRA arithmetic: one "theoretical arrival time" per key.
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from postroom.errors import RateLimited
+from postroom.services.ports import RateLimits
 
 
 class Limiter(Protocol):
@@ -27,60 +29,64 @@ class Limiter(Protocol):
         """Seconds until ``key`` has a token (0 when it has one now); takes nothing."""
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
+class MemoryRateLimits:
+    """The ``RateLimits`` port held in this process; forgets every key when it holds ``max_keys``."""
+
+    def __init__(self, max_keys: int = 100_000, seconds: Callable[[], float] = time.monotonic) -> None:
+        self._seconds = seconds  # a monotonic clock in seconds; tests pass their own
+        self._max_keys = max_keys
+        self._arrivals: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, limit: int, window_seconds: float) -> float:
+        interval = window_seconds / limit
+        now = self._seconds()
+        with self._lock:
+            arrival = max(self._arrivals.get(key, now), now) + interval
+            if arrival - now > window_seconds + 1e-9:
+                return arrival - now - window_seconds
+            if key not in self._arrivals and len(self._arrivals) >= self._max_keys:
+                self._arrivals.clear()
+            self._arrivals[key] = arrival
+        return 0.0
+
+    def peek(self, key: str, limit: int, window_seconds: float) -> float:
+        interval = window_seconds / limit
+        now = self._seconds()
+        with self._lock:
+            arrival = max(self._arrivals.get(key, now), now) + interval
+        return max(0.0, arrival - now - window_seconds) if arrival - now > window_seconds + 1e-9 else 0.0
 
 
 class RateLimiter:
+    """A ``Limiter``: ``burst`` hits at once per key, refilled at ``rate_per_second``, kept in ``limits``."""
+
     def __init__(
         self,
         rate_per_second: float,
         burst: int,
         max_keys: int = 100_000,
         seconds: Callable[[], float] = time.monotonic,
+        limits: RateLimits | None = None,
+        namespace: str = "api-key:",
     ) -> None:
-        self._seconds = seconds  # a monotonic clock in seconds; tests pass their own
         self._rate = rate_per_second
-        self._burst = float(burst)
-        self._max_keys = max_keys
-        self._buckets: dict[str, _Bucket] = {}
-        self._lock = threading.Lock()
-
-    def _refilled(self, key: str, now: float) -> _Bucket:
-        """The bucket of ``key`` topped up to ``now``; call with the lock held."""
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            if len(self._buckets) >= self._max_keys:
-                self._buckets.clear()
-            bucket = self._buckets[key] = _Bucket(self._burst, now)
-        bucket.tokens = min(self._burst, bucket.tokens + max(0.0, now - bucket.updated) * self._rate)
-        bucket.updated = now
-        return bucket
+        self._burst = max(1, burst)
+        self._limits = limits if limits is not None else MemoryRateLimits(max_keys, seconds)
+        self._namespace = namespace  # keeps the limits apart in a store they share
 
     def acquire(self, key: str) -> None:
-        """Take one token for ``key`` or raise RateLimited with the seconds until one is available."""
+        """Take one request for ``key`` or raise RateLimited with the seconds until one is available."""
         if self._rate <= 0:
             return
-        now = self._seconds()
-        with self._lock:
-            bucket = self._refilled(key, now)
-            if bucket.tokens >= 1:
-                bucket.tokens -= 1
-                return
-            wait = (1 - bucket.tokens) / self._rate
-        raise RateLimited(math.ceil(wait))
+        wait = self._limits.hit(self._namespace + key, self._burst, self._burst / self._rate)
+        if wait > 0:
+            raise RateLimited(max(1, math.ceil(wait)))
 
     def wait(self, key: str) -> float:
         if self._rate <= 0:
             return 0.0
-        now = self._seconds()
-        with self._lock:
-            if key not in self._buckets:
-                return 0.0
-            bucket = self._refilled(key, now)
-            return 0.0 if bucket.tokens >= 1 else (1 - bucket.tokens) / self._rate
+        return self._limits.peek(self._namespace + key, self._burst, self._burst / self._rate)
 
 
 TOO_MANY_FAILURES = "Too many failed authentications from this address"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from typing import Annotated
 
 import typer
 
@@ -12,6 +13,7 @@ from postroom.cli import api_keys, domains, inboxes, pods
 from postroom.cli.dns import dns
 from postroom.cli.doctor import doctor
 from postroom.cli.options import DEFAULT_API_URL, ApiKeyOption, ApiUrlOption
+from postroom.roles import ROLES, parse_roles
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -31,14 +33,32 @@ def _configure_logging(level: str) -> None:
     logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(message)s")
 
 
+RolesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--roles",
+        help="Comma-separated roles this process runs: api, smtp, worker, dispatcher (default: POSTROOM_ROLES, "
+        "else all).",
+    ),
+]
+
+
 @app.command()
-def serve() -> None:
-    """Migrate the database, bootstrap it on first start, and serve the API and SMTP."""
+def serve(roles: RolesOption = None) -> None:
+    """Migrate the database, bootstrap it on first start, and serve the API, SMTP and workers (or some roles)."""
     from postroom.config import Settings
     from postroom.redaction import install as redact_logs
+    from postroom.roles import UnknownRole
     from postroom.runtime import build, outbound_helo_name  # imported here so client commands start fast
 
     settings = Settings()
+    if roles is not None:
+        settings.roles = roles
+    try:
+        chosen = parse_roles(settings.roles)
+    except UnknownRole as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(2) from None
     _configure_logging(settings.log_level)
     redact_logs(settings.secret_values())
     try:
@@ -48,12 +68,14 @@ def serve() -> None:
         raise typer.Exit(2) from error
     runtime = build(settings)
     base = f"http://{settings.api_host}:{settings.api_port}"
-    typer.echo(f"Postroom API on {base}")
+    typer.echo(f"Roles: {', '.join(role for role in ROLES if role in chosen)}")
+    typer.echo(f"Postroom API on {base}" if "api" in chosen else f"Health checks on {base}")
     typer.echo(f"Default domain: {settings.default_domain}")
     if runtime.bootstrap.api_key:
         typer.echo("First API key (unrestricted; shown once, store it now):")
         typer.echo(f"POSTROOM_API_KEY={runtime.bootstrap.api_key}")
-    typer.echo(f"SMTP on {settings.smtp_host}:{settings.smtp_port}")
+    if "smtp" in chosen:
+        typer.echo(f"SMTP on {settings.smtp_host}:{settings.smtp_port}")
     sys.stdout.flush()
     try:
         asyncio.run(runtime.serve())

@@ -1,6 +1,8 @@
 """The delivery worker: claims due jobs, hands each message to inboxes here or to the next SMTP hop, records results.
 
-Runs as a task in the ``serve`` event loop; database work happens in threads so the loop keeps serving.
+Runs as a task in the ``serve`` event loop; database work happens in threads so the loop keeps serving. On
+shutdown (``stop``) it claims nothing more, lets transmissions under way finish, records every result it holds and
+hands back the jobs it claimed but had not started sending, so another worker takes them at once.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._results_queue: asyncio.Queue[tuple[OutboundJob, list[DeliveryResult]]] = asyncio.Queue()
+        self._draining = False
+        self._attempts: dict[asyncio.Task[None], OutboundJob] = {}
+        self._sending: set[str] = set()  # job ids whose message is being handed over: never handed back
 
     def wake(self) -> None:
         """Thread-safe: new jobs were committed; look now rather than at the next poll."""
@@ -60,12 +65,49 @@ class DeliveryWorker:
         recorder = asyncio.create_task(self._record_results())
         try:
             await self._claim_and_attempt()
+            await asyncio.Future()  # drained: results are still recorded until stop() is done and cancels this
         finally:
             recorder.cancel()
 
+    @property
+    def draining(self) -> bool:
+        return self._draining
+
+    def drain(self) -> None:
+        """Claim nothing more (call on the loop); ``stop`` then finishes what is under way."""
+        self._draining = True
+        self._wake.set()
+
+    async def stop(self, timeout: float) -> None:
+        """Drain: hand back jobs not yet sending, wait up to ``timeout`` for the others, record every result.
+
+        An attempt still sending at the deadline is cut without handing its job back: the message may have gone
+        out, so it waits for its lease to run out like after a crash (at least once, never twice within a lease).
+        """
+        self.drain()
+        waiting = {task: job for task, job in self._attempts.items() if job.job_id not in self._sending}
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
+        sending = [task for task in self._attempts if not task.done()]
+        if sending:
+            _, late = await asyncio.wait(sending, timeout=timeout)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        finished: list[tuple[OutboundJob, list[DeliveryResult]]] = []
+        while not self._results_queue.empty():
+            finished.append(self._results_queue.get_nowait())
+        if finished:
+            await asyncio.to_thread(self._outbound.record_many, finished)
+        unstarted = [job for task, job in waiting.items() if task.cancelled()]
+        if unstarted:
+            await asyncio.to_thread(self._outbound.release, unstarted)
+            log.info("handed back %d delivery jobs not yet started", len(unstarted))
+
     async def _claim_and_attempt(self) -> None:
         running: set[asyncio.Task[None]] = set()
-        while True:
+        while not self._draining:
             self._wake.clear()
             free = self._concurrency - len(running)
             try:
@@ -76,6 +118,7 @@ class DeliveryWorker:
             for job in jobs:
                 task = asyncio.create_task(self._attempt(job))
                 running.add(task)
+                self._attempts[task] = job
                 task.add_done_callback(self._finished(running))
             if free <= 0 or len(jobs) < free:  # otherwise more may be due: claim again at once
                 with contextlib.suppress(TimeoutError):
@@ -84,6 +127,9 @@ class DeliveryWorker:
     def _finished(self, running: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
         def done(task: asyncio.Task[None]) -> None:
             running.discard(task)
+            job = self._attempts.pop(task, None)
+            if job is not None:
+                self._sending.discard(job.job_id)
             self._wake.set()  # a slot is free: claim more
 
         return done
@@ -124,7 +170,9 @@ class DeliveryWorker:
         raw = await asyncio.to_thread(self._outbound.raw, job)
         if raw is None or not addresses:
             return rejected
-        if await asyncio.to_thread(self._outbound.is_local, job):
+        local = await asyncio.to_thread(self._outbound.is_local, job)
+        self._sending.add(job.job_id)
+        if local:
             delivered = await asyncio.to_thread(self._outbound.deliver_locally, job, raw, addresses)
             return [*rejected, *delivered]
         return [*rejected, *await self._transmit(job, raw, addresses)]

@@ -61,8 +61,10 @@ class Dispatcher:
         poll_seconds: float,
         concurrency: int,
         clock: Clock,
+        deliver_webhooks: bool = True,
     ) -> None:
         self._clock = clock
+        self._deliver_webhooks = deliver_webhooks  # False: only this process's websocket clients (an API node)
         self._service = service
         self._hub = hub
         self._sender = sender
@@ -92,6 +94,9 @@ class Dispatcher:
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
+        if not self._deliver_webhooks:
+            await self._publish_loop()
+            return
         publisher = asyncio.create_task(self._publish_loop(), name="events-websocket-publisher")
         try:
             await self._dispatch_loop()

@@ -206,6 +206,7 @@ class OutboundJobRepository(Protocol):
     def add_recipients(self, row_id: str, addresses: list[str], now: datetime) -> None: ...
     def claim_due(self, now: datetime, lease: str, lease_until: datetime, limit: int) -> list[OutboundJob]: ...
     def get_job(self, job_id: str, lease: str) -> OutboundJob | None: ...
+    def release(self, job_id: str, lease: str, now: datetime) -> None: ...
     def reschedule(self, job: OutboundJob) -> None: ...
     def finish(self, job_id: str) -> None: ...
     def set_recipient(
@@ -363,6 +364,20 @@ class Wakeups(Protocol):
 
     def jobs_queued(self) -> None:
         """Outbound delivery jobs were committed: the delivery worker should claim them now."""
+
+
+class RateLimits(Protocol):
+    """Request budgets, per process or shared by every process (memory, PostgreSQL or Redis).
+
+    A key may spend ``limit`` hits at once and earns them back evenly over ``window_seconds`` (a token bucket of
+    ``limit`` tokens refilled at ``limit / window_seconds`` per second, kept as one number per key).
+    """
+
+    def hit(self, key: str, limit: int, window_seconds: float) -> float:
+        """Spend one hit of ``key``: 0.0 when allowed, else the seconds until one is (nothing is spent then)."""
+
+    def peek(self, key: str, limit: int, window_seconds: float) -> float:
+        """What ``hit`` would answer, spending nothing."""
 
 
 class HealthProbe(Protocol):

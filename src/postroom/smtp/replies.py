@@ -21,6 +21,7 @@ TOO_BIG = "552 5.3.4 Message too big"
 LINE_TOO_LONG = "500 5.5.2 Line too long"
 SESSION_TOO_LONG = "421 4.4.2 Session time limit exceeded, closing connection"
 IDLE_TIMEOUT = "421 4.4.2 Idle timeout, closing connection"
+SHUTTING_DOWN = "421 4.3.2 Service shutting down, try again later"
 
 
 def reply_for(error: BaseException) -> str:

@@ -1,4 +1,4 @@
-"""Builds the aiosmtpd server for the event loop `postroom serve` runs, with its limits and STARTTLS.
+"""Builds the aiosmtpd server for the event loop `postroom serve` runs, with its limits, STARTTLS and drain.
 
 DATA is streamed (smtp/data.py) into a spooled temporary file (memory, then disk) instead of aiosmtpd's list of
 lines; what that needs of aiosmtpd's internals is in smtp/aiosmtpd_seam.py.
@@ -7,6 +7,7 @@ lines; what that needs of aiosmtpd's internals is in smtp/aiosmtpd_seam.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 import tempfile
@@ -20,7 +21,14 @@ from postroom.services.trust.relays import Network
 from postroom.smtp.aiosmtpd_seam import StreamingSMTP
 from postroom.smtp.data import DataLimits, read_data
 from postroom.smtp.handler import IngressHandler
-from postroom.smtp.replies import AUTH_NOT_AVAILABLE, IDLE_TIMEOUT, SESSION_TOO_LONG, TOO_BIG, with_enhanced_code
+from postroom.smtp.replies import (
+    AUTH_NOT_AVAILABLE,
+    IDLE_TIMEOUT,
+    SESSION_TOO_LONG,
+    SHUTTING_DOWN,
+    TOO_BIG,
+    with_enhanced_code,
+)
 
 log = logging.getLogger("postroom.smtp")
 
@@ -56,10 +64,58 @@ def _tls_context(options: SmtpOptions) -> ssl.SSLContext | None:
     return context
 
 
+class SmtpDrain:
+    """The sessions of one SMTP server, and its drain on shutdown: new sessions get 421 at once, idle ones are
+    closed with 421, and a session in DATA finishes its message (and gets its reply) before its 421."""
+
+    def __init__(self) -> None:
+        self.draining = False
+        self._sessions: set[IngressSMTP] = set()
+        self._empty = asyncio.Event()
+        self._empty.set()
+
+    def opened(self, session: IngressSMTP) -> None:
+        self._sessions.add(session)
+        self._empty.clear()
+
+    def closed(self, session: IngressSMTP) -> None:
+        self._sessions.discard(session)
+        if not self._sessions:
+            self._empty.set()
+
+    @property
+    def session_count(self) -> int:
+        return len(self._sessions)
+
+    def begin(self) -> None:
+        self.draining = True
+        for session in list(self._sessions):
+            session.drain()
+
+    async def finish(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for the sessions left, then cut them (nothing unanswered was accepted)."""
+        self.begin()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._empty.wait(), timeout)
+        for session in list(self._sessions):
+            session.abort()
+
+
+class _Refuse(asyncio.Protocol):
+    """What a connection gets while the server drains: a 421 greeting and the door closed."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        transport.write(SHUTTING_DOWN.encode() + b"\r\n")
+        transport.close()
+
+
 class IngressSMTP(StreamingSMTP):
     """aiosmtpd's protocol with a streaming DATA, a total session time limit and 421 replies when closing."""
 
-    def __init__(self, ingress: IngressHandler, options: SmtpOptions, tls: ssl.SSLContext | None) -> None:
+    def __init__(
+        self, ingress: IngressHandler, options: SmtpOptions, tls: ssl.SSLContext | None, drain: SmtpDrain
+    ) -> None:
         self.line_length_limit = max(READER_LIMIT_BYTES, options.max_line_bytes)  # read by SMTP.__init__
         super().__init__(
             ingress,
@@ -78,6 +134,8 @@ class IngressSMTP(StreamingSMTP):
         self._data_limits = DataLimits(options.max_message_bytes, options.max_line_bytes)
         self._max_session_seconds = options.max_session_seconds
         self._session_handle: asyncio.TimerHandle | None = None
+        self._drain = drain
+        self._in_data = False  # from 354 to the reply to the message: a drain lets it finish
         self._storing = False
         self._closing_reply: str | None = None  # set when a limit fired while a message is stored: sent after its reply
         self._greeting = False  # while answering HELO/EHLO, whose replies carry no enhanced status code (RFC 2034)
@@ -86,6 +144,7 @@ class IngressSMTP(StreamingSMTP):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if self._session_handle is None:  # not again after STARTTLS: the limit covers the whole session
             self._session_handle = self.loop.call_later(self._max_session_seconds, self._close, SESSION_TOO_LONG)
+            self._drain.opened(self)
             SMTP_SESSIONS.inc()
             SMTP_SESSIONS_OPEN.inc()
         super().connection_made(transport)
@@ -96,7 +155,19 @@ class IngressSMTP(StreamingSMTP):
             if not self._session_counted_out:
                 self._session_counted_out = True
                 SMTP_SESSIONS_OPEN.dec()
+        self._drain.closed(self)
         super().connection_lost(error)
+
+    def drain(self) -> None:
+        """The server is shutting down: 421 now, or right after the reply to the message in DATA."""
+        if self._in_data:
+            self._closing_reply = SHUTTING_DOWN
+        else:
+            self._close(SHUTTING_DOWN)
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
 
     def on_idle(self) -> None:
         self._close(IDLE_TIMEOUT)
@@ -149,6 +220,16 @@ class IngressSMTP(StreamingSMTP):
             await self.push("501 5.5.4 Syntax: DATA")
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
+        self._in_data = True
+        try:
+            await self._receive_data()
+        finally:
+            self._in_data = False
+        if self._closing_reply is not None:
+            self._close(self._closing_reply)
+
+    async def _receive_data(self) -> None:
+        assert self.envelope is not None
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES)  # noqa: SIM115 - closed by store
         try:
             outcome = await read_data(self.data_reader(), spool, self._data_limits, self.restart_idle_timer)
@@ -169,11 +250,9 @@ class IngressSMTP(StreamingSMTP):
             self._storing = False
         self.reset_envelope()
         await self.push(status)
-        if self._closing_reply is not None:
-            self._close(self._closing_reply)
 
 
-async def start_smtp(receive: ReceiveService, options: SmtpOptions) -> asyncio.Server:
+async def start_smtp(receive: ReceiveService, options: SmtpOptions, drain: SmtpDrain | None = None) -> asyncio.Server:
     handler = IngressHandler(
         receive,
         options.max_recipients,
@@ -183,4 +262,9 @@ async def start_smtp(receive: ReceiveService, options: SmtpOptions) -> asyncio.S
     )
     tls = _tls_context(options)
     loop = asyncio.get_running_loop()
-    return await loop.create_server(lambda: IngressSMTP(handler, options, tls), host=options.host, port=options.port)
+    sessions = drain or SmtpDrain()
+
+    def protocol() -> asyncio.Protocol:
+        return _Refuse() if sessions.draining else IngressSMTP(handler, options, tls, sessions)
+
+    return await loop.create_server(protocol, host=options.host, port=options.port)

@@ -6,9 +6,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x706F7374726F6F6D  # "postroom": the PostgreSQL advisory lock held while migrating
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -19,9 +20,22 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
+    """Bring the schema to head. On PostgreSQL one process migrates at a time (processes starting together, or
+    ``postroom migrate`` beside them): the others wait for it and then find the schema current."""
     config = alembic_config(engine)
     with engine.connect() as connection:
         connection.info["postroom_write"] = True
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        _advisory_lock(connection, "pg_advisory_lock")
+        try:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            connection.commit()
+        finally:
+            _advisory_lock(connection, "pg_advisory_unlock")
+
+
+def _advisory_lock(connection: Connection, function: str) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.rollback()  # a failed migration leaves its transaction aborted; the lock is the session's
+        connection.execute(text(f"SELECT {function}(:key)"), {"key": MIGRATION_LOCK})
         connection.commit()

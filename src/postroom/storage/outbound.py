@@ -54,6 +54,14 @@ class SqlOutboundJobRepository:
         row = self._c.execute(query).mappings().first()
         return OutboundJob(**{name: row[name] for name in _JOB_COLUMNS}) if row else None
 
+    def release(self, job_id: str, lease: str, now: datetime) -> None:
+        """Clear the caller's lease (if it still holds) and make the job due now; the claim's attempt is undone."""
+        self._c.execute(
+            update(delivery_jobs)
+            .where(delivery_jobs.c.job_id == job_id, delivery_jobs.c.lease == lease)
+            .values(next_attempt_at=now, lease=None, attempts=delivery_jobs.c.attempts - 1)
+        )
+
     def reschedule(self, job: OutboundJob) -> None:
         self._c.execute(
             update(delivery_jobs)

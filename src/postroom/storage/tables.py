@@ -477,6 +477,15 @@ custom_domains = Table(
     Index("ix_custom_domains_next_check", "next_check_at"),
 )
 
+# Shared request budgets (``PostgresRateLimits``): one GCRA arrival time (epoch seconds) per key. UNLOGGED on
+# PostgreSQL: losing them in a crash only resets the budgets.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("arrival", Float, nullable=False),
+)
+
 # Counters behind the Metrics API (spec §3.13), kept in the transaction of each change: per scope ("o:", "p:" or
 # "i:" and the id), metric (an event type, a usage type or a recipient count), grain (60 or 3600 s) and cell (epoch
 # seconds of the cell's start). Usage rows hold changes; a running total is the sum of the cells before a time.

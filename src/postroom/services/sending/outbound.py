@@ -48,6 +48,14 @@ class OutboundService:
             uow.commit()
         return jobs
 
+    def release(self, jobs: list[OutboundJob]) -> None:
+        """Hand back claimed jobs whose attempt never started (a worker shutting down): due again at once."""
+        now = self._clock.now()
+        with self._uow(write=True) as uow:
+            for job in jobs:
+                uow.outbound_jobs.release(job.job_id, job.lease or "", now)
+            uow.commit()  # other processes' workers find them at their next poll
+
     def is_local(self, job: OutboundJob) -> bool:
         """Recipients at a domain hosted here are always delivered here, whatever relay or MX is configured."""
         if job.domain == self._hosted.default_domain:
