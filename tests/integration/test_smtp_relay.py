@@ -3,6 +3,7 @@ stored or queued, while a hosted inbox is accepted in the same transaction (issu
 
 from __future__ import annotations
 
+import secrets
 import smtplib
 
 from fastapi.testclient import TestClient
@@ -11,14 +12,17 @@ from sqlalchemy import Table, func, select
 from postroom.runtime import Runtime
 from postroom.storage.tables import delivery_jobs, delivery_recipients, messages, outbox
 from tests.integration.test_smtp_limits import new_inbox, options, stored, with_smtp
+from tests.support.dns_server import parse_zone
+from tests.support.sender_dns import sender_dns
 
 EXTERNAL_SENDER = "ann@example.org"
 UNVERIFIED = "unverified.test"  # registered through the domains service, never verified
 COUNTED: tuple[Table, ...] = (messages, delivery_jobs, delivery_recipients, outbox)
 
 
-def relay_forms(domain: str, local: str) -> dict[str, str]:
-    """Each relay form by name → the argument of ``RCPT TO:`` (``local`` is a real inbox's local part)."""
+def relay_forms(domain: str, local: str, muted: str) -> dict[str, str]:
+    """Each relay form by name → the argument of ``RCPT TO:``: ``local`` is a real inbox's local part at ``domain``
+    and at ``muted``, a verified custom domain whose inbound mail is turned off."""
     upper = domain.upper()
     mixed = domain[:1].upper() + domain[1:]
     return {
@@ -53,6 +57,9 @@ def relay_forms(domain: str, local: str) -> dict[str, str]:
         "abuse at external": "<abuse@example.org>",
         "postmaster at an unverified domain": f"<postmaster@{UNVERIFIED}>",
         "inbox at an unverified domain": f"<{local}@{UNVERIFIED}>",
+        "inbox at a verified domain not receiving": f"<{local}@{muted}>",
+        "postmaster at a verified domain not receiving": f"<postmaster@{muted}>",
+        "subdomain of a verified domain": f"<{local}@sub.{muted}>",
         "UTF-8 external domain": "<user@bücher.example>",
         "IDNA external domain": "<user@xn--bcher-kva.example>",
         "very long domain": "<user@" + ".".join(["a" * 63] * 3) + ".example>",
@@ -73,6 +80,28 @@ def event_inboxes(runtime: Runtime) -> set[tuple[str, str | None]]:
         }
 
 
+def muted_domain(client: TestClient, local: str) -> str:
+    """A custom domain, verified through the loopback DNS, holding an inbox at ``local``, then inbound turned off."""
+    domain = f"muted-{secrets.token_hex(4)}.test"
+    assert client.post("/v0/domains", json={"domain": domain}).status_code == 200
+    zone = list(parse_zone(client.get(f"/v0/domains/{domain}/zone-file").text, domain))
+    ours = {name for name, *_ in zone if name == domain or name.endswith(f".{domain}")}
+    dns = sender_dns()
+    for name, rtype, value, priority in zone:
+        dns.publish(name, rtype, value, priority=priority)
+    try:
+        verified = client.post(f"/v0/domains/{domain}/verify")
+        assert verified.json()["status"] == "VERIFIED", verified.text
+    finally:
+        for name in ours:  # the records stay in the process-wide DNS otherwise; the domain stays verified here
+            dns.remove(name)
+    made = client.post("/v0/inboxes", json={"username": local, "domain": domain})
+    assert made.status_code == 200, made.text
+    muted = client.patch(f"/v0/domains/{domain}", json={"inbound_enabled": False})
+    assert muted.status_code == 200, muted.text
+    return domain
+
+
 def test_no_relay_form_is_accepted_and_a_hosted_inbox_is(runtime: Runtime, client: TestClient) -> None:
     runtime.ensure_postmaster_inbox()  # as `postroom serve` does: role addresses are live
     domain = runtime.settings.default_domain
@@ -82,7 +111,7 @@ def test_no_relay_form_is_accepted_and_a_hosted_inbox_is(runtime: Runtime, clien
     assert response.status_code == 200, response.text
     unverified_inbox = client.post("/v0/inboxes", json={"username": local, "domain": UNVERIFIED})
     assert unverified_inbox.status_code == 422, unverified_inbox.text  # no inbox until the domain is verified
-    forms = relay_forms(domain, local)
+    forms = relay_forms(domain, local, muted_domain(client, local))
     senders = {"external sender": EXTERNAL_SENDER, "spoofed local sender": control}
     before = counts(runtime)
     events_before = event_inboxes(runtime)
