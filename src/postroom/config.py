@@ -205,6 +205,13 @@ class Settings(BaseSettings):
         "delivery job left are deleted this many days later; a bounce report arriving after that is ignored "
         "(0: kept forever).",
     )
+    retention_minute_metrics_days: float = Field(
+        121.0,
+        description="Metric rollups at minute grain are deleted this many days after their minute; hour rollups are "
+        "kept. The default is the oldest minute a Metrics API answer reads (90 days of history, a 30-day rate "
+        "window, a 1-day period), so no answer changes; less makes older minute-precision answers count "
+        "nothing (0: kept forever).",
+    )
     retention_trash_days: float = Field(
         0.0,
         description="Messages labelled trash and unchanged for this many days are deleted with their blobs "

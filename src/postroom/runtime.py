@@ -603,6 +603,7 @@ def retention_policy(settings: Settings) -> RetentionPolicy:
         dead_letters=keep_days(settings.retention_dead_letters_days),
         delivery_results=keep_days(settings.retention_delivery_results_days),
         trash=keep_days(settings.retention_trash_days),
+        minute_metrics=keep_days(settings.retention_minute_metrics_days),
         batch_size=settings.retention_batch_size,
     )
 
