@@ -102,7 +102,8 @@ class Settings(BaseSettings):
         "process has seen authenticate keeps working from every address, that one included (after a restart, a key "
         "first used from a limited address waits for `Retry-After`). The address is the TCP peer, or the "
         "`X-Forwarded-For` client when the peer is a trusted proxy (uvicorn's `FORWARDED_ALLOW_IPS`, default "
-        "`127.0.0.1`).",
+        "`127.0.0.1`). The budget is kept where the per-key limit is, so every process shares it on PostgreSQL "
+        "or Redis; the keys seen working are per process.",
     )
     auth_failure_burst: int = Field(
         30,
