@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, exists, select, tuple_
+from sqlalchemy import Connection, Select, delete, exists, literal_column, select, tuple_
 
 from postroom.domain.metrics import MINUTE, epoch_seconds
 from postroom.storage.tables import (
@@ -99,7 +99,9 @@ class SqlRetentionRepository:
         rows = metric_rollups.c
         query = (
             select(rows.scope_key, rows.metric, rows.grain, rows.cell)
-            .where(rows.grain == MINUTE, rows.cell < epoch_seconds(before))
+            .where(
+                rows.grain == literal_column(str(MINUTE)), rows.cell < epoch_seconds(before)
+            )  # literal: matches the index
             .limit(limit)
         )
         keys = [(str(row[0]), str(row[1]), int(row[2]), int(row[3])) for row in self._c.execute(self._locked(query))]
