@@ -102,7 +102,8 @@ class Settings(BaseSettings):
         "process has seen authenticate keeps working from every address, that one included (after a restart, a key "
         "first used from a limited address waits for `Retry-After`). The address is the TCP peer, or the "
         "`X-Forwarded-For` client when the peer is a trusted proxy (uvicorn's `FORWARDED_ALLOW_IPS`, default "
-        "`127.0.0.1`).",
+        "`127.0.0.1`). The budget is kept where the per-key limit is, so every process shares it on PostgreSQL "
+        "or Redis; the keys seen working are per process.",
     )
     auth_failure_burst: int = Field(
         30,
@@ -204,6 +205,13 @@ class Settings(BaseSettings):
         description="Settled recipient results (delivered, bounced, rejected) of a sent message with no "
         "delivery job left are deleted this many days later; a bounce report arriving after that is ignored "
         "(0: kept forever).",
+    )
+    retention_minute_metrics_days: float = Field(
+        121.0,
+        description="Metric rollups at minute grain are deleted this many days after their minute; hour rollups are "
+        "kept. The default is the oldest minute a Metrics API answer reads (90 days of history, a 30-day rate "
+        "window, a 1-day period), so no answer changes; less makes older minute-precision answers count "
+        "nothing (0: kept forever).",
     )
     retention_trash_days: float = Field(
         0.0,

@@ -580,17 +580,20 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
         retention=RetentionService(factory, blobs, retention_policy(settings), clock),
     )
     hub = Hub(settings.websocket_queue_size)
-    limits = rate_limits(settings, engine)
+    limits = rate_limits(settings, engine, clock)
     return Runtime(settings, engine, services, bootstrap, factory, hub, signer, clock, wakeups, resolver, limits)
 
 
-def rate_limits(settings: Settings, engine: Engine) -> RateLimits:
-    """Redis when configured, else PostgreSQL (shared by every process), else this process's memory (SQLite)."""
+def rate_limits(settings: Settings, engine: Engine, clock: Clock | None = None) -> RateLimits:
+    """Redis when configured, else PostgreSQL (shared by every process), else this process's memory (SQLite),
+    which runs on ``clock`` when one other than the system clock is given (tests move it by hand)."""
     if settings.redis_url:
         return RedisRateLimits(settings.redis_url)
     if engine.dialect.name == "postgresql":
         return PostgresRateLimits(engine)
-    return MemoryRateLimits()
+    if clock is None or isinstance(clock, SystemClock):
+        return MemoryRateLimits()
+    return MemoryRateLimits(seconds=lambda: clock.now().timestamp())
 
 
 def retention_policy(settings: Settings) -> RetentionPolicy:
@@ -600,6 +603,7 @@ def retention_policy(settings: Settings) -> RetentionPolicy:
         dead_letters=keep_days(settings.retention_dead_letters_days),
         delivery_results=keep_days(settings.retention_delivery_results_days),
         trash=keep_days(settings.retention_trash_days),
+        minute_metrics=keep_days(settings.retention_minute_metrics_days),
         batch_size=settings.retention_batch_size,
     )
 

@@ -8,6 +8,7 @@ Authorization headers, failed authentications limited per client address).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from starlette.testclient import WebSocketDenialResponse
 
+from postroom.api.ratelimit import MemoryRateLimits
 from postroom.domain.downloads import DownloadGrant, DownloadSigner
 from postroom.runtime import Runtime, build
 from postroom.services.access.authentication import DOWNLOAD_SECRET_NAME
@@ -166,19 +168,28 @@ BURST = 3
 
 @pytest.fixture
 def limited(database_url: str, tmp_path: Path, clock: TestClock) -> Iterator[Runtime]:
+    """The budgets in the deployment's store: this process's memory on SQLite, the shared table on PostgreSQL."""
     settings = make_settings(database_url, tmp_path, auth_failures_per_minute=6, auth_failure_burst=BURST)
     runtime = build(settings, migrate=False, clock=clock)
     yield runtime
     runtime.close()
 
 
+@pytest.fixture
+def limited_on_test_clock(limited: Runtime, clock: TestClock) -> Runtime:
+    """The budgets in memory on the test clock, which the test moves (PostgreSQL's store reads the database's)."""
+    return dataclasses.replace(limited, rate_limits=MemoryRateLimits(seconds=lambda: clock.now().timestamp()))
+
+
 def _client(runtime: Runtime, address: str) -> TestClient:
     return TestClient(runtime.api(), raise_server_exceptions=False, client=(address, 40000))
 
 
-def test_failed_authentications_are_limited_per_client_address(limited: Runtime, clock: TestClock) -> None:
-    good = {"Authorization": f"Bearer {limited.bootstrap.api_key}"}
-    app = limited.api()
+def test_failed_authentications_are_limited_per_client_address(
+    limited_on_test_clock: Runtime, clock: TestClock
+) -> None:
+    good = {"Authorization": f"Bearer {limited_on_test_clock.bootstrap.api_key}"}
+    app = limited_on_test_clock.api()
     attacker = TestClient(app, raise_server_exceptions=False, client=("192.0.2.1", 40000))
     elsewhere = TestClient(app, raise_server_exceptions=False, client=("192.0.2.2", 40000))  # shares the lifespan
     with attacker:

@@ -6,13 +6,24 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Table, func, select
 
+from postroom.config import Settings
 from postroom.domain.access import Principal
 from postroom.domain.labels import LabelChange
+from postroom.domain.metrics import (
+    HOUR,
+    MINUTE,
+    RATE_RECIPIENTS,
+    SENT_RECIPIENTS,
+    MetricOwner,
+    cell_of,
+    epoch_seconds,
+)
 from postroom.domain.outbound import DeliveryResult
 from postroom.domain.webhooks import DeliveryStatus
 from postroom.errors import NotFound
@@ -20,10 +31,20 @@ from postroom.runtime import Runtime, build
 from postroom.services.access.inboxes import NewInbox
 from postroom.services.events.webhooks import NewWebhook, WebhookRoute
 from postroom.services.mail.receive import FromInbox, InboundMessage
+from postroom.services.metrics.queries import MINUTE_ROWS_READ, MetricsQuery
 from postroom.services.sending.outgoing import SendRequest
+from postroom.services.upkeep.retention import RetentionPolicy
 from postroom.services.upkeep.ticker import RetentionTicker
 from postroom.storage.blobs.factory import blob_store_from_url
-from postroom.storage.tables import delivery_jobs, delivery_recipients, idempotency_keys, messages, outbox
+from postroom.storage.metrics import add_rollups
+from postroom.storage.tables import (
+    delivery_jobs,
+    delivery_recipients,
+    idempotency_keys,
+    messages,
+    metric_rollups,
+    outbox,
+)
 from tests.conftest import make_settings
 from tests.support.clock import ManualClock, TestClock
 from tests.support.inprocess import serving
@@ -271,3 +292,61 @@ def test_several_sweepers_share_the_work(upkeep: Runtime) -> None:
     assert failures == []
     assert sum(total["outbox"] for total in totals) == 30
     assert count(runtime, outbox) == 0
+
+
+def test_old_minute_rollups_go_and_no_metrics_answer_changes(upkeep: Runtime) -> None:
+    """Minute rows older than any answer reads go; hour rows and newer minutes stay; the answers are the same."""
+    runtime, clock = upkeep, upkeep.clock
+    assert isinstance(clock, ManualClock)
+    caller = principal(runtime)
+    owner = MetricOwner(caller.organization_id)
+    now = clock.now()
+    ages = {"gone": timedelta(days=125), "unread": timedelta(days=120), "in_window": timedelta(days=100)}
+    with runtime.engine.begin() as connection:
+        for age in (*ages.values(), timedelta(days=3), timedelta(minutes=5)):
+            add_rollups(
+                connection, owner, {"message.received": 1, SENT_RECIPIENTS: 4, RATE_RECIPIENTS["bounce"]: 1}, now - age
+            )
+    metrics = runtime.services.metrics
+    day_ish = 86340  # not a whole number of hours: answered from minute rows
+    queries = [
+        MetricsQuery(start=now - timedelta(days=89)),  # each minute that counted something
+        MetricsQuery(start=now - timedelta(days=89), period=day_ish),
+        MetricsQuery(start=now - timedelta(days=89), period=3600 * 24),
+    ]
+    rates = MetricsQuery(start=now - timedelta(days=89, hours=23), period=day_ish, window=30 * day_ish)
+    before = (
+        [metrics.events(caller, query) for query in queries],
+        metrics.rates(caller, rates),
+        metrics.usage(caller, MetricsQuery(start=now - timedelta(days=89), period=day_ish)),
+    )
+    assert before[1]["bounce"][0].sent == 4  # the first rate point's window reaches the row 100 days back
+
+    def rollups(grain: int) -> list[int]:
+        with runtime.engine.connect() as connection:
+            rows = connection.execute(select(metric_rollups.c.cell).where(metric_rollups.c.grain == grain))
+            return sorted({int(row[0]) for row in rows})
+
+    hours = rollups(HOUR)
+    deleted = runtime.services.retention.sweep()
+    assert deleted["minute_metrics"] == 3  # one old minute, three metrics, one scope (batches of 2)
+    kept = (ages["unread"], ages["in_window"], timedelta(days=3), timedelta(minutes=5))
+    minutes = rollups(MINUTE)
+    assert cell_of(epoch_seconds(now - ages["gone"]), MINUTE) not in minutes
+    assert {cell_of(epoch_seconds(now - age), MINUTE) for age in kept} <= set(minutes)
+    assert min(minutes) >= epoch_seconds(now - timedelta(days=121))
+    assert rollups(HOUR) == hours
+    assert cell_of(epoch_seconds(now - ages["gone"]), HOUR) in hours  # hour rows are never swept
+    after = (
+        [metrics.events(caller, query) for query in queries],
+        metrics.rates(caller, rates),
+        metrics.usage(caller, MetricsQuery(start=now - timedelta(days=89), period=day_ish)),
+    )
+    assert after == before
+    assert runtime.services.retention.sweep()["minute_metrics"] == 0
+
+
+def test_the_default_keeps_every_minute_an_answer_reads() -> None:
+    default = Settings.model_fields["retention_minute_metrics_days"].default
+    assert timedelta(days=default) >= MINUTE_ROWS_READ == timedelta(days=121)
+    assert RetentionPolicy().minute_metrics == MINUTE_ROWS_READ

@@ -9,7 +9,7 @@ from fastapi import Depends, FastAPI
 from postroom.api import downloads, errors, openapi, websocket
 from postroom.api.deps import storable_body
 from postroom.api.middleware import RequestMiddleware
-from postroom.api.ratelimit import FailedAuthentications, RateLimiter
+from postroom.api.ratelimit import FailedAuthentications, MemoryRateLimits, RateLimiter
 from postroom.api.routes import (
     api_keys,
     domains,
@@ -60,9 +60,11 @@ def create_app(
     app.state.rate_limiter = RateLimiter(rate_limit_per_second, rate_limit_burst, limits=rate_limits)
     app.state.role_readiness = role_readiness
     seconds = (lambda: clock.now().timestamp()) if clock is not None else time.monotonic
-    # Per process for now, on the test clock where one is given; RateLimiter(limits=rate_limits, ...) shares it.
+    # In the store the per-key limit uses (shared by every process on PostgreSQL or Redis), under its own keys;
+    # without one, in this process on the given clock.
+    failure_limits = rate_limits if rate_limits is not None else MemoryRateLimits(seconds=seconds)
     failure_limiter = RateLimiter(
-        auth_failures_per_minute / 60, auth_failure_burst, seconds=seconds, namespace="failed-auth:"
+        auth_failures_per_minute / 60, auth_failure_burst, limits=failure_limits, namespace="auth-fail:"
     )
     app.state.failed_authentications = FailedAuthentications(failure_limiter)
     errors.install(app)

@@ -97,7 +97,8 @@ class FailedAuthentications:
 
     An address with no token left is answered 429 before any lookup, unless it presents a credential this
     process saw authenticate successfully, which is then checked as usual: a key keeps working from every address,
-    the one that is failing included. Unknown and malformed keys are what gets limited.
+    the one that is failing included. Unknown and malformed keys are what gets limited. The budgets live in the
+    limiter's store (shared by every process on PostgreSQL or Redis); the credentials seen working are per process.
     """
 
     def __init__(self, limiter: Limiter, remembered: int = 10_000) -> None:
@@ -112,12 +113,13 @@ class FailedAuthentications:
 
     def check(self, client: str, credential: str | None) -> None:
         """Before authenticating: raise RateLimited if ``client`` is out of failures and ``credential`` is not known."""
+        if credential:
+            with self._lock:
+                if self._digest(credential) in self._good:
+                    return  # before asking the store: a working key costs no round trip to a shared one
         wait = self._limiter.wait(client)
         if wait <= 0:
             return
-        with self._lock:
-            if credential and self._digest(credential) in self._good:
-                return
         raise RateLimited(math.ceil(wait), TOO_MANY_FAILURES)
 
     def failed(self, client: str) -> None:

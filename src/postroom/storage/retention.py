@@ -9,14 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, exists, select, tuple_
+from sqlalchemy import Connection, Select, delete, exists, literal_column, select, tuple_
 
+from postroom.domain.metrics import MINUTE, epoch_seconds
 from postroom.storage.tables import (
     delivery_jobs,
     delivery_recipients,
     idempotency_keys,
     message_labels,
     messages,
+    metric_rollups,
     outbox,
     webhook_deliveries,
 )
@@ -90,6 +92,22 @@ class SqlRetentionRepository:
         if keys:
             key = tuple_(idempotency_keys.c.organization_id, idempotency_keys.c.idempotency_key)
             self._c.execute(delete(idempotency_keys).where(key.in_(keys)))
+        return len(keys)
+
+    def delete_minute_rollups(self, before: datetime, limit: int) -> int:
+        """Minute-grain metric rollups of minutes starting before ``before`` (found through ix_metric_minutes)."""
+        rows = metric_rollups.c
+        query = (
+            select(rows.scope_key, rows.metric, rows.grain, rows.cell)
+            .where(
+                rows.grain == literal_column(str(MINUTE)), rows.cell < epoch_seconds(before)
+            )  # literal: matches the index
+            .limit(limit)
+        )
+        keys = [(str(row[0]), str(row[1]), int(row[2]), int(row[3])) for row in self._c.execute(self._locked(query))]
+        if keys:
+            key = tuple_(rows.scope_key, rows.metric, rows.grain, rows.cell)
+            self._c.execute(delete(metric_rollups).where(key.in_(keys)))
         return len(keys)
 
     def lock_trashed_messages(self, label: str, before: datetime, limit: int) -> list[str]:

@@ -502,3 +502,10 @@ metric_rollups = Table(
     # SQLite keeps rows in key order then: a range of cells is read in one sweep, not row by row through an index.
     sqlite_with_rowid=False,
 )
+# Retention finds old minute rows (grain 60) by their cell without scanning the table; hour rows stay out of it.
+Index(
+    "ix_metric_minutes",
+    metric_rollups.c.cell,
+    postgresql_where=metric_rollups.c.grain == 60,
+    sqlite_where=metric_rollups.c.grain == 60,
+)

@@ -43,6 +43,9 @@ DEFAULT_RATE_PERIOD = 3600
 MIN_RATE_PERIOD = 60
 DEFAULT_WINDOW = 86400
 MAX_WINDOW = 2592000
+# How far back any answer can read minute rollups: a rate point 90 days back, its bucket aligned down by up to a
+# period, and the window before it. Minute rows older than this change no answer (hour rows are kept for good).
+MINUTE_ROWS_READ = HISTORY + timedelta(seconds=MAX_PERIOD + MAX_WINDOW)
 
 
 T = TypeVar("T")

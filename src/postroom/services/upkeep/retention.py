@@ -1,9 +1,10 @@
 """Retention: deletes finished work and old trash once it is past its keeping time, a small batch per transaction.
 
 Only finished rows go: dispatched events no kept webhook delivery needs, delivered and dead webhook deliveries,
-settled recipient results of messages with no delivery job left, expired Idempotency-Keys, and (when enabled)
-messages labelled ``trash``. Pending outbox rows, due delivery jobs and webhook deliveries awaiting a retry are
-never selected. Each batch is its own short transaction, so ingest and sending interleave with a sweep.
+settled recipient results of messages with no delivery job left, expired Idempotency-Keys, minute-grain metric
+rollups older than any Metrics API answer reads (hour rows stay), and (when enabled) messages labelled ``trash``.
+Pending outbox rows, due delivery jobs and webhook deliveries awaiting a retry are never selected. Each batch is
+its own short transaction, so ingest and sending interleave with a sweep.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 from postroom.domain.labels import TRASH
 from postroom.domain.webhooks import DeliveryStatus
 from postroom.services.mail.mailbox import delete_blobs, remove_messages
+from postroom.services.metrics.queries import MINUTE_ROWS_READ
 from postroom.services.ports import BlobStore, Clock, RetentionRepository, UnitOfWorkFactory
 from postroom.services.sending.send import IDEMPOTENCY_LIFETIME
 
@@ -28,6 +30,7 @@ class RetentionPolicy:
     dead_letters: timedelta | None = timedelta(days=30)
     delivery_results: timedelta | None = timedelta(days=30)
     trash: timedelta | None = None
+    minute_metrics: timedelta | None = MINUTE_ROWS_READ
     batch_size: int = 500
 
     def __post_init__(self) -> None:
@@ -76,6 +79,7 @@ class RetentionService:
             ),
             ("outbox", self.policy.dispatched_events, lambda r, t: r.delete_dispatched_events(t, limit)),
             ("delivery_results", self.policy.delivery_results, lambda r, t: r.delete_finished_recipients(t, limit)),
+            ("minute_metrics", self.policy.minute_metrics, lambda r, t: r.delete_minute_rollups(t, limit)),
         ]
         sweeps = [Sweep(name, self._deleting(delete, now - age)) for name, age, delete in kinds if age is not None]
         if self.policy.trash is not None:
