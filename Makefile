@@ -52,8 +52,12 @@ test-tools:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null; }
 	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --bind 127.0.0.1 --port 6379 --save '' --daemonize yes >/dev/null
 
+# Test files are spread over TEST_WORKERS processes (pytest-xdist); a file's tests stay together in one process,
+# which keeps each file's servers and databases to itself.
+TEST_WORKERS ?= 2
+
 test: $(DEV_STAMP) $(TOOLKIT_STAMP) $(NODE_STAMP) test-tools
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 check: $(DEV_STAMP)
 	$(BIN)/ruff format --check src tests bench

@@ -120,9 +120,30 @@ def leaks() -> list[str]:
     return found
 
 
+_WORKER_REPORTS: list[dict[str, object]] = []  # under pytest-xdist: what each worker found, gathered by the controller
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """pytest-xdist's controller hook: a worker ended; keep its findings for the controller's verdict."""
+    output = getattr(node, "workeroutput", None)
+    if isinstance(output, dict) and "log_secrets" in output:
+        _WORKER_REPORTS.append(output["log_secrets"])
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     logging.getLogger().removeHandler(_COLLECTOR)
     found = leaks()
+    secrets, logs, records = len(LEDGER.secrets), len(dict.fromkeys(SERVER_LOGS)), len(LEDGER.records)
+    worker_output = getattr(session.config, "workeroutput", None)
+    if isinstance(worker_output, dict):  # a pytest-xdist worker: the controller reports and decides
+        worker_output["log_secrets"] = {"found": found, "secrets": secrets, "logs": logs, "records": records}
+        return
+    for report in _WORKER_REPORTS:
+        found.extend(str(line) for line in report["found"])  # type: ignore[attr-defined]
+        secrets += int(report["secrets"])  # type: ignore[call-overload]
+        logs += int(report["logs"])  # type: ignore[call-overload]
+        records += int(report["records"])  # type: ignore[call-overload]
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if found:
         if reporter is not None:
@@ -131,8 +152,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 reporter.write_line(line)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     elif reporter is not None and session.config.getoption("verbose") >= 0:
-        logs = len(dict.fromkeys(SERVER_LOGS))
         reporter.write_line(
-            f"log secrets check: {len(LEDGER.secrets)} secrets, {logs} server logs, "
-            f"{len(LEDGER.records)} in-process records: none leaked ({REDACTED} where redacted)"
+            f"log secrets check: {secrets} secrets, {logs} server logs, "
+            f"{records} in-process records: none leaked ({REDACTED} where redacted)"
         )
