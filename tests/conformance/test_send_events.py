@@ -7,6 +7,7 @@ import time
 import uuid
 from typing import Any
 
+import pytest
 from agentmail import AgentMail
 from agentmail.inboxes import CreateInboxRequest
 
@@ -68,7 +69,10 @@ def test_sends_reach_webhooks_as_signed_lifecycle_events(sdk: AgentMail, sink: S
         # The local and the remote recipient are delivered by separate jobs: each has its own delivered event.
         end = time.monotonic() + DEADLINE
         while len([r for e in found["message.delivered"] for r in e["delivery"]["recipients"]]) < 2:
-            assert time.monotonic() < end, found["message.delivered"]
+            if time.monotonic() > end:
+                pytest.fail(
+                    f"both recipients' message.delivered not seen in {DEADLINE} s: {found['message.delivered']}"
+                )
             time.sleep(0.05)
             found = events_of(receiver.accepted(), sender)
         sdk.webhooks.delete(webhook.webhook_id)
