@@ -260,3 +260,12 @@ def test_console_sign_in_failures_count_for_the_browsers_address(limited: Runtim
         assert_error(browser.get("/v0/auth/me", headers={"Authorization": "Bearer pr_wrong"}), 429)
     with _client(limited, "192.0.2.6") as elsewhere:
         assert_error(elsewhere.get("/v0/auth/me", headers={"Authorization": "Bearer pr_wrong"}), 401)
+
+
+@pytest.mark.parametrize("kind", ["events", "usage", "rates"])
+def test_a_metrics_window_outside_the_utc_years_is_a_400(client: TestClient, inbox: str, kind: str) -> None:
+    for scope in ("/v0", f"/v0/inboxes/{inbox}"):
+        for name, moment in (("end", LATEST), ("start", EARLIEST), ("start", "0.5")):
+            response = client.get(f"{scope}/metrics/{kind}?{name}={moment.replace('+', '%2B')}")
+            body = assert_error(response, 400, "validation_error")
+            assert body["errors"][0]["path"] == name, (scope, kind, body)  # type: ignore[index]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from postroom.api.deps import AppServices, Caller, RouteInboxId, RoutePodId, list_query
+from postroom.api.deps import AppServices, Caller, IsoDateTime, RouteInboxId, RoutePodId, list_query, query_instant
 from postroom.api.schemas.metrics import MetricBucketOut, RatePointOut, UsagePointOut
 from postroom.services.metrics.queries import MetricsQuery
 
@@ -25,13 +25,14 @@ def _query(
     descending: bool,
     window: int | None = None,
 ) -> MetricsQuery:
+    start, end = query_instant(start, "start"), query_instant(end, "end")
     return MetricsQuery(list_query(request, name), start, end, period, limit, descending, window)
 
 
 async def events_query(
     request: Request,
-    start: Annotated[datetime | None, Query()] = None,
-    end: Annotated[datetime | None, Query()] = None,
+    start: Annotated[IsoDateTime | None, Query()] = None,
+    end: Annotated[IsoDateTime | None, Query()] = None,
     period: Annotated[int | None, Query()] = None,
     limit: Annotated[int | None, Query()] = None,
     descending: Annotated[bool, Query()] = False,
@@ -41,8 +42,8 @@ async def events_query(
 
 async def usage_query(
     request: Request,
-    start: Annotated[datetime | None, Query()] = None,
-    end: Annotated[datetime | None, Query()] = None,
+    start: Annotated[IsoDateTime | None, Query()] = None,
+    end: Annotated[IsoDateTime | None, Query()] = None,
     period: Annotated[int | None, Query()] = None,
     limit: Annotated[int | None, Query()] = None,
     descending: Annotated[bool, Query()] = False,
@@ -52,8 +53,8 @@ async def usage_query(
 
 async def rates_query(
     request: Request,
-    start: Annotated[datetime | None, Query()] = None,
-    end: Annotated[datetime | None, Query()] = None,
+    start: Annotated[IsoDateTime | None, Query()] = None,
+    end: Annotated[IsoDateTime | None, Query()] = None,
     period: Annotated[int | None, Query()] = None,
     window: Annotated[int | None, Query()] = None,
     limit: Annotated[int | None, Query()] = None,
