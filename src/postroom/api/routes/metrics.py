@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -15,52 +16,54 @@ router = APIRouter(tags=["metrics"])
 SCOPES = ("/v0", "/v0/pods/{pod_id}", "/v0/inboxes/{inbox_id}")
 
 
-def _query(
-    request: Request,
-    name: str,
-    start: datetime | None,
-    end: datetime | None,
-    period: int | None,
-    limit: int | None,
-    descending: bool,
-    window: int | None = None,
-) -> MetricsQuery:
-    start, end = query_instant(start, "start"), query_instant(end, "end")
-    return MetricsQuery(list_query(request, name), start, end, period, limit, descending, window)
+@dataclass(frozen=True)
+class _Window:
+    """The time window and paging every metrics query takes."""
+
+    start: datetime | None
+    end: datetime | None
+    period: int | None
+    limit: int | None
+    descending: bool
 
 
-async def events_query(
-    request: Request,
+async def _window(
     start: Annotated[IsoDateTime | None, Query()] = None,
     end: Annotated[IsoDateTime | None, Query()] = None,
     period: Annotated[int | None, Query()] = None,
     limit: Annotated[int | None, Query()] = None,
     descending: Annotated[bool, Query()] = False,
-) -> MetricsQuery:
-    return _query(request, "event_types", start, end, period, limit, descending)
+) -> _Window:
+    return _Window(query_instant(start, "start"), query_instant(end, "end"), period, limit, descending)
 
 
-async def usage_query(
-    request: Request,
-    start: Annotated[IsoDateTime | None, Query()] = None,
-    end: Annotated[IsoDateTime | None, Query()] = None,
-    period: Annotated[int | None, Query()] = None,
-    limit: Annotated[int | None, Query()] = None,
-    descending: Annotated[bool, Query()] = False,
-) -> MetricsQuery:
-    return _query(request, "usage_types", start, end, period, limit, descending)
+Window = Annotated[_Window, Depends(_window)]
+
+
+def _query(request: Request, types_name: str, window: _Window, rate_window: int | None = None) -> MetricsQuery:
+    return MetricsQuery(
+        list_query(request, types_name),
+        window.start,
+        window.end,
+        window.period,
+        window.limit,
+        window.descending,
+        rate_window,
+    )
+
+
+async def events_query(request: Request, window: Window) -> MetricsQuery:
+    return _query(request, "event_types", window)
+
+
+async def usage_query(request: Request, window: Window) -> MetricsQuery:
+    return _query(request, "usage_types", window)
 
 
 async def rates_query(
-    request: Request,
-    start: Annotated[IsoDateTime | None, Query()] = None,
-    end: Annotated[IsoDateTime | None, Query()] = None,
-    period: Annotated[int | None, Query()] = None,
-    window: Annotated[int | None, Query()] = None,
-    limit: Annotated[int | None, Query()] = None,
-    descending: Annotated[bool, Query()] = False,
+    request: Request, window: Window, rate_window: Annotated[int | None, Query(alias="window")] = None
 ) -> MetricsQuery:
-    return _query(request, "rate_types", start, end, period, limit, descending, window)
+    return _query(request, "rate_types", window, rate_window)
 
 
 def query_events(
