@@ -252,6 +252,15 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'postroom.db').resolve()}"
 
+    def s3_options(self) -> dict[str, str | None]:
+        """The S3 connection settings, as the blob store factory takes them (unused for local files)."""
+        return {
+            "endpoint_url": self.s3_endpoint_url,
+            "region": self.s3_region,
+            "access_key_id": self.s3_access_key_id,
+            "secret_access_key": self.s3_secret_access_key,
+        }
+
     def secret_values(self) -> list[str]:
         """Configured secrets, kept out of every log line (``postroom.redaction``)."""
         values = [self.rspamd_password, self.s3_secret_access_key]

@@ -482,14 +482,7 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
     bootstrap = access.bootstrap()
     tokens = PageTokens(access.server_secret(PAGE_TOKEN_SECRET_NAME))
     default_domain = settings.default_domain.strip().lower()
-    blobs = blob_store_from_url(
-        settings.blob_url,
-        settings.data_dir,
-        endpoint_url=settings.s3_endpoint_url,
-        region=settings.s3_region,
-        access_key_id=settings.s3_access_key_id,
-        secret_access_key=settings.s3_secret_access_key,
-    )
+    blobs = blob_store_from_url(settings.blob_url, settings.data_dir, **settings.s3_options())
     return_paths = ReturnPaths(access.server_secret(RETURN_PATH_SECRET_NAME), default_domain)
     resolver = DnsResolver(parse_dns_servers(settings.dns_servers))
     spam = spam_classifier(settings)

@@ -41,14 +41,7 @@ def check_blobs(settings: Settings) -> Check:
     """Write a small blob, read it back and delete it, where the server keeps message bytes."""
     where = settings.blob_url or f"files under {settings.data_dir / 'blobs'}"
     try:
-        store = blob_store_from_url(
-            settings.blob_url,
-            settings.data_dir,
-            endpoint_url=settings.s3_endpoint_url,
-            region=settings.s3_region,
-            access_key_id=settings.s3_access_key_id,
-            secret_access_key=settings.s3_secret_access_key,
-        )
+        store = blob_store_from_url(settings.blob_url, settings.data_dir, **settings.s3_options())
         key = f"doctor/{secrets.token_hex(8)}"
         store.put(key, [PROBE])
         try:
