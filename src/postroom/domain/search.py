@@ -7,9 +7,11 @@ SQLite FTS5 and PostgreSQL full-text search. Relevance is a small integer: where
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import accumulate
 
 from postroom.domain.message import Message, Thread
 
@@ -29,11 +31,21 @@ RANK_RECIPIENTS = 2
 RANK_WORDS = 1
 
 _WORD = re.compile(r"[^\W_]+")
+# For ASCII text the same tokens come from one C-level byte translation (every non-alphanumeric byte to a space),
+# several times faster than the regex on a large body.
+_ASCII_SEPARATORS = bytes(code if chr(code).isalnum() and code < 128 else 0x20 for code in range(256))
 
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens: runs of letters and digits (punctuation, ``_`` and spaces separate words)."""
-    return [word for word in _WORD.findall(text.lower()) if len(word) <= MAX_WORD_CHARS]
+    lowered = text.lower()
+    if lowered.isascii():
+        found = lowered.encode("ascii").translate(_ASCII_SEPARATORS).decode("ascii").split()
+    else:
+        found = _WORD.findall(lowered)
+    if found and max(map(len, found)) > MAX_WORD_CHARS:
+        return [word for word in found if len(word) <= MAX_WORD_CHARS]
+    return found
 
 
 def index_document(*texts: str | None) -> str:
@@ -42,13 +54,12 @@ def index_document(*texts: str | None) -> str:
     The cap keeps a PostgreSQL tsvector well under its 1 MB limit whatever the message holds.
     """
     found: list[str] = []
-    size = 0
     for text in texts:
-        for word in words(text or ""):
-            size += len(word) + 1
-            if size > MAX_DOCUMENT_CHARS:
-                return " ".join(found)
-            found.append(word)
+        if text:
+            found.extend(words(text))
+    if sum(map(len, found)) + len(found) > MAX_DOCUMENT_CHARS:
+        ends = list(accumulate(map((1).__add__, map(len, found))))  # each word and the space after it
+        found = found[: bisect_right(ends, MAX_DOCUMENT_CHARS)]
     return " ".join(found)
 
 

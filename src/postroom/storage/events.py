@@ -15,7 +15,7 @@ from postroom.domain.pagination import PageRequest
 from postroom.domain.text import storable
 from postroom.domain.webhooks import DeliveryStatus, Webhook, WebhookDelivery
 from postroom.storage.keyset import seek
-from postroom.storage.metrics import add_rollups
+from postroom.storage.metrics import defer_rollups
 from postroom.storage.repositories import write_checked
 from postroom.storage.tables import inbox_events, outbox, webhook_deliveries, webhooks
 
@@ -47,7 +47,7 @@ class SqlOutboxRepository:
         self._c.execute(insert(outbox), {**vars(event), "data": dict(event.data)})
         # The Metrics API's event counts change in the transaction that records the event, never apart from it.
         owner = MetricOwner(event.organization_id, event.pod_id, event.inbox_id)
-        add_rollups(self._c, owner, event_increments(event.event_type, event.data), event.created_at)
+        defer_rollups(self._c, owner, event_increments(event.event_type, event.data), event.created_at)
         if self._c.dialect.name == "postgresql":
             # Delivered at commit and only then, to every process listening: new rows wake them all.
             self._c.execute(text("SELECT pg_notify(:channel, :event_id)"), {"channel": NOTIFY_CHANNEL, **vars(event)})

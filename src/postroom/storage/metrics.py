@@ -13,29 +13,60 @@ from postroom.domain.metrics import GRAINS, Backlog, MetricOwner, cell_of, epoch
 from postroom.storage.tables import delivery_jobs, metric_rollups, outbox, webhook_deliveries
 
 _KEY = ["scope_key", "metric", "grain", "cell"]
+# Increments a transaction made, merged per counter cell, kept on its connection until the commit writes them.
+_PENDING = "postroom.pending_rollups"
+_Cell = tuple[str, str, int, int]  # scope_key, metric, grain, cell
 
 
-def add_rollups(connection: Connection, owner: MetricOwner, increments: Mapping[str, int], at: datetime) -> None:
-    """Add ``increments`` to the owner's counters (each scope, each grain) in the cells holding ``at``."""
-    changes = {metric: amount for metric, amount in increments.items() if amount}
-    if not changes:
-        return
+def _cells(owner: MetricOwner, increments: Mapping[str, int], at: datetime) -> dict[_Cell, int]:
     seconds = epoch_seconds(at)
-    rows = [
-        {"scope_key": scope, "metric": metric, "grain": grain, "cell": cell_of(seconds, grain), "value": amount}
+    return {
+        (scope, metric, grain, cell_of(seconds, grain)): amount
         for scope in owner.scope_keys()
-        for metric, amount in changes.items()
+        for metric, amount in increments.items()
+        if amount
         for grain in GRAINS
-    ]
+    }
+
+
+def _upsert(connection: Connection, cells: Mapping[_Cell, int]) -> None:
+    if not cells:
+        return
     # One order for every writer, so two transactions never wait on each other's counters in a cycle.
-    rows.sort(key=lambda row: (row["scope_key"], row["metric"], row["grain"], row["cell"]))
+    rows = [
+        {"scope_key": scope, "metric": metric, "grain": grain, "cell": cell, "value": cells[key]}
+        for key in sorted(cells)
+        for scope, metric, grain, cell in (key,)
+    ]
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(metric_rollups)
     upsert = statement.on_conflict_do_update(
         index_elements=_KEY, set_={"value": metric_rollups.c.value + statement.excluded.value}
     )
-    for row in rows:
-        connection.execute(upsert, row)
+    connection.execute(upsert, rows)
+
+
+def add_rollups(connection: Connection, owner: MetricOwner, increments: Mapping[str, int], at: datetime) -> None:
+    """Add ``increments`` to the owner's counters (each scope, each grain) in the cells holding ``at``, now."""
+    _upsert(connection, _cells(owner, increments, at))
+
+
+def defer_rollups(connection: Connection, owner: MetricOwner, increments: Mapping[str, int], at: datetime) -> None:
+    """Like ``add_rollups``, written by ``flush_rollups`` before the transaction commits: a transaction that files
+    many messages writes each counter cell once, in one statement."""
+    pending: dict[_Cell, int] = connection.info.setdefault(_PENDING, {})
+    for key, amount in _cells(owner, increments, at).items():
+        pending[key] = pending.get(key, 0) + amount
+
+
+def flush_rollups(connection: Connection) -> None:
+    """Write the increments deferred on this connection (call inside the transaction, before its commit)."""
+    _upsert(connection, connection.info.pop(_PENDING, {}))
+
+
+def discard_rollups(connection: Connection) -> None:
+    """Forget deferred increments of a transaction that is rolled back."""
+    connection.info.pop(_PENDING, None)
 
 
 class SqlMetricsRepository:
@@ -43,15 +74,17 @@ class SqlMetricsRepository:
         self._c = connection
 
     def add(self, owner: MetricOwner, increments: Mapping[str, int], at: datetime) -> None:
-        add_rollups(self._c, owner, increments, at)
+        defer_rollups(self._c, owner, increments, at)
 
     def forget(self, scope_key: str) -> None:
+        flush_rollups(self._c)
         self._c.execute(delete(metric_rollups).where(metric_rollups.c.scope_key == scope_key))
 
     def bucket_sums(
         self, scope_key: str, metrics: list[str], grain: int, start: int, end: int, period: int | None
     ) -> dict[tuple[str, int], int]:
         """Sums per (metric, bucket start) of the cells in [start, end); buckets of ``period`` s (None: each cell)."""
+        flush_rollups(self._c)
         rows = metric_rollups.c
         conditions = (
             rows.scope_key == scope_key,
@@ -74,6 +107,7 @@ class SqlMetricsRepository:
 
     def totals_before(self, scope_key: str, metrics: list[str], grain: int, before: int) -> dict[str, int]:
         """Per metric, the sum of the cells of ``grain`` that start before ``before`` (epoch seconds)."""
+        flush_rollups(self._c)
         rows = metric_rollups.c
         query = (
             select(rows.metric, func.sum(rows.value))

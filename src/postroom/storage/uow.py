@@ -19,7 +19,7 @@ from postroom.storage.events import (
 )
 from postroom.storage.lists import SqlListEntryRepository
 from postroom.storage.mail import DEFAULT_SEARCH_TIMEOUT_SECONDS, SqlMailRepository
-from postroom.storage.metrics import SqlMetricsRepository
+from postroom.storage.metrics import SqlMetricsRepository, discard_rollups, flush_rollups
 from postroom.storage.outbound import SqlIdempotencyRepository, SqlOutboundJobRepository
 from postroom.storage.repositories import (
     KEYS_CHANGED,
@@ -87,6 +87,7 @@ class SqlUnitOfWork:
         return self
 
     def commit(self) -> None:
+        flush_rollups(self._connection)
         self._connection.commit()
         if self._connection.info.pop(KEYS_CHANGED, False):
             self._on_keys_changed()
@@ -99,6 +100,7 @@ class SqlUnitOfWork:
                 self._connection.rollback()
         finally:
             self._connection.info.pop(KEYS_CHANGED, None)  # rolled back: nothing changed
+            discard_rollups(self._connection)
             self._connection.close()
             self._release()
 

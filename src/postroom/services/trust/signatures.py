@@ -20,6 +20,9 @@ _QUIET = logging.getLogger("postroom.trust.dkimpy")
 _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
 _TAG = re.compile(rb"(?:^|;)\s*([a-z]+)\s*=\s*([^;]*)", re.IGNORECASE)
+# The first empty line as dkimpy's parser finds it (lines split at CRLF or LF): where the header section ends.
+_END_OF_HEADERS = re.compile(rb"(?:\A|\n)\r?\n")
+_ARC_HEADERS = (b"arc-seal", b"arc-message-signature", b"arc-authentication-results")
 
 
 class _Lookups:
@@ -32,6 +35,16 @@ class _Lookups:
         text = name.decode("ascii", "replace") if isinstance(name, bytes) else name
         records = self._dns.lookup(text.rstrip("."), "TXT")
         return records[0].encode("utf-8", "surrogateescape") if records else None
+
+
+def header_section(raw: bytes) -> bytes:
+    """The message up to and including its first empty line: all dkimpy reads of a message without signatures.
+
+    Most mail carries no ARC set and many messages no DKIM signature; parsing only the headers then spares
+    splitting the whole body into lines, which dkimpy does before it looks for a signature.
+    """
+    end = _END_OF_HEADERS.search(raw)
+    return raw if end is None else raw[: end.end()]
 
 
 def _tags(value: bytes) -> dict[str, str]:
@@ -47,10 +60,12 @@ class SignatureVerifier:
     def dkim(self, raw: bytes) -> list[DkimResult]:
         """One result per DKIM-Signature header, topmost first."""
         try:
-            verifier = dkim.DKIM(raw, logger=_QUIET)
+            verifier = dkim.DKIM(header_section(raw), logger=_QUIET)
         except Exception as error:  # dkimpy's parser on arbitrary bytes: anything it cannot read is a permerror
             return [DkimResult("", "", "permerror", f"message could not be parsed: {error}")]
         signatures = [value for name, value in verifier.headers if name.lower() == b"dkim-signature"]
+        if signatures:
+            verifier = dkim.DKIM(raw, logger=_QUIET)  # the same headers (they parsed above), now with the body
         results = []
         for index, value in enumerate(signatures):
             tags = _tags(value)
@@ -80,7 +95,9 @@ class SignatureVerifier:
     def arc(self, raw: bytes) -> tuple[ArcResult, list[dict[str, object]]]:
         """The chain validation status and dkimpy's per-instance results (newest first)."""
         try:
-            chain = dkim.ARC(raw, logger=_QUIET)
+            chain = dkim.ARC(header_section(raw), logger=_QUIET)
+            if any(name.lower() in _ARC_HEADERS for name, _ in chain.headers):
+                chain = dkim.ARC(raw, logger=_QUIET)
             status, instances, comment = chain.verify(dnsfunc=self._lookups)
         except TemporaryLookupError as error:
             return ArcResult("fail", reason=f"DNS did not answer: {error}"), []
