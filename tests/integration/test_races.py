@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable
 from functools import partial
@@ -20,7 +21,8 @@ from postroom.domain.access import Principal
 from postroom.runtime import Runtime
 from postroom.services.access.inboxes import NewInbox
 from postroom.services.mail.filing import file_in_thread
-from postroom.services.mail.receive import FromInbox, InboundMessage
+from postroom.services.mail.group_commit import GroupCommit
+from postroom.services.mail.receive import FromInbox, InboundMessage, ReceiveService
 from postroom.storage.blobs.local import LocalBlobStore
 
 LOCAL = FromInbox("colleague@postroom.localhost")  # mail from an inbox here: filing is what is tested, not trust
@@ -80,19 +82,23 @@ def test_a_message_and_its_reply_filed_at_once_share_one_thread(
     runtime: Runtime, filing_barrier: threading.Barrier
 ) -> None:
     inbox = runtime.services.inboxes.create(principal(runtime), NewInbox(username="threads")).inbox_id
-    receive = runtime.services.receive
     postgres = runtime.engine.dialect.name == "postgresql"
+    # One process files concurrent messages in one transaction (group commit); two processes on one database
+    # file in two concurrent transactions: the case the thread locks are for.
+    receive = runtime.services.receive
+    other_process = copy.copy(receive)
+    other_process.filings = GroupCommit(runtime.factory, runtime.wakeups)
 
-    def store(raw: bytes) -> list[str]:
+    def store(raw: bytes, service: ReceiveService) -> list[str]:
         if not postgres:
             filing_barrier.wait()
-        return receive.store(InboundMessage(raw, "a@example.com", [inbox], LOCAL))
+        return service.store(InboundMessage(raw, "a@example.com", [inbox], LOCAL))
 
     split = []
     for n in range(ROUNDS):
         parent = mail(inbox, f"<p{n}@example.com>", f"round {n}")
         reply = mail(inbox, f"<r{n}@example.com>", f"Re: round {n}", in_reply_to=f"<p{n}@example.com>")
-        [parent_row], [reply_row] = run_together(partial(store, parent), partial(store, reply))
+        [parent_row], [reply_row] = run_together(partial(store, parent, receive), partial(store, reply, other_process))
         with runtime.factory() as uow:
             threads = {uow.mail.get_message_row(row).thread_id for row in (parent_row, reply_row)}  # type: ignore[union-attr]
         if len(threads) != 1:

@@ -64,6 +64,15 @@ def flush_rollups(connection: Connection) -> None:
     _upsert(connection, connection.info.pop(_PENDING, {}))
 
 
+def pending_rollups(connection: Connection) -> dict[_Cell, int]:
+    """A copy of the increments deferred so far, for ``restore_rollups`` when a savepoint is rolled back."""
+    return dict(connection.info.get(_PENDING, {}))
+
+
+def restore_rollups(connection: Connection, pending: dict[_Cell, int]) -> None:
+    connection.info[_PENDING] = pending
+
+
 def discard_rollups(connection: Connection) -> None:
     """Forget deferred increments of a transaction that is rolled back."""
     connection.info.pop(_PENDING, None)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 from sqlalchemy import Engine, text
@@ -19,7 +20,13 @@ from postroom.storage.events import (
 )
 from postroom.storage.lists import SqlListEntryRepository
 from postroom.storage.mail import DEFAULT_SEARCH_TIMEOUT_SECONDS, SqlMailRepository
-from postroom.storage.metrics import SqlMetricsRepository, discard_rollups, flush_rollups
+from postroom.storage.metrics import (
+    SqlMetricsRepository,
+    discard_rollups,
+    flush_rollups,
+    pending_rollups,
+    restore_rollups,
+)
 from postroom.storage.outbound import SqlIdempotencyRepository, SqlOutboundJobRepository
 from postroom.storage.repositories import (
     KEYS_CHANGED,
@@ -91,6 +98,18 @@ class SqlUnitOfWork:
         self._connection.commit()
         if self._connection.info.pop(KEYS_CHANGED, False):
             self._on_keys_changed()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        deferred = pending_rollups(self._connection)
+        nested = self._connection.begin_nested()
+        try:
+            yield
+        except BaseException:
+            nested.rollback()
+            restore_rollups(self._connection, deferred)  # the undone writes' counters go with them
+            raise
+        nested.commit()
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -2,8 +2,8 @@
 
 Before anything is stored the message is screened (authentication, spam; ``services.trust.screening``): a refusal
 stores nothing. The raw bytes, with the verdict headers on top, and the attachments are written durably to the blob
-store first; the message, thread and outbox rows are then committed in one transaction. Only after that commit may
-a transport acknowledge the mail.
+store first; the message, thread and outbox rows are then committed in one transaction, which concurrent
+deliveries share (``group_commit``). Only after that commit may a transport acknowledge the mail.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from postroom.mime.dsn import is_permanent_failure, parse_dsn
 from postroom.mime.parse import ParsedMessage, parse_message
 from postroom.services.domains.hosting import HostedDomains
 from postroom.services.mail.filing import blob_prefix, file_in_thread, write_blobs
+from postroom.services.mail.group_commit import GroupCommit
 from postroom.services.mail.roles import recipient_key, role_address
 from postroom.services.mail.trace import SmtpHop, prepend_headers, trace_fields
 from postroom.services.outbox import commit_and_wake
@@ -80,6 +81,7 @@ class ReceiveService:
         self._domain = default_domain
         self._return_paths = return_paths
         self._screening = screening
+        self.filings = GroupCommit(uow_factory, wakeups)  # this process's filings share transactions
 
     def accept_recipient(self, recipient: str) -> str:
         """The inbox id mail to ``recipient`` is stored in; NotFound for unknown, Forbidden for paused inboxes."""
@@ -187,11 +189,7 @@ class ReceiveService:
             message.authentication_results = screened.trace[0][1]
             if screened.spam is not None:
                 message.spam_action, message.spam_score = screened.spam.action, screened.spam.score
-            with self._uow(write=True) as uow:
-                if uow.inboxes.get(inbox_id) is None:
-                    raise NotFound("Inbox was deleted")
-                self._file(uow, message, classification)
-                commit_and_wake(uow, self._wakeups)
+            self.filings.run(lambda uow: self._file(uow, message, classification))
         except Conflict:
             self._blobs.delete_prefix(prefix)
             with self._uow() as uow:
@@ -205,6 +203,8 @@ class ReceiveService:
 
     @staticmethod
     def _file(uow: UnitOfWork, message: Message, classification: Classification) -> None:
+        if uow.inboxes.get(message.inbox_id) is None:
+            raise NotFound("Inbox was deleted")
         file_in_thread(uow, message)
         uow.outbox.add(
             OutboxEvent(
