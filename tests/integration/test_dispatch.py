@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,41 @@ def test_label_changes_are_logged_in_the_same_transaction(events_runtime: Runtim
     logged = [(event.event_type, event.label) for event in page.items]
     assert sorted(logged[:2]) == [("label.added", "received"), ("label.added", "unread")]
     assert sorted(logged[2:]) == [("label.added", "to-do"), ("label.removed", "unread")]
+
+
+def test_an_event_no_webhook_wants_is_dispatched_unrendered_and_rendered_by_a_later_reader(
+    events_runtime: Runtime,
+) -> None:
+    caller = principal(events_runtime)
+    inbox = events_runtime.services.inboxes.create(caller, NewInbox(username="unwanted"))
+    service = events_runtime.services.dispatch
+    hooks = events_runtime.services.webhooks
+    hooks.create(caller, WebhookRoute(), NewWebhook(url=URL, event_types=["message.sent"]))  # wants other events
+    receive(events_runtime, inbox.inbox_id, 5)
+    [event] = service.claim_events(100)
+    assert service.wanted([event]) == set()
+    rendered: list[str] = []
+    service.dispatch([(event, None)], render=lambda e: rendered.append(e.event_id) or "{}")
+    assert rendered == []  # nothing wanted it: never rendered
+    assert service.events([event.event_id]) == [(event, None)]  # NULL: a websocket reader renders it itself
+    assert service.claim_events(100) == []
+
+
+def test_a_webhook_enabled_after_the_wanted_check_still_gets_the_event(events_runtime: Runtime) -> None:
+    caller = principal(events_runtime)
+    inbox = events_runtime.services.inboxes.create(caller, NewInbox(username="late-hook"))
+    service = events_runtime.services.dispatch
+    receive(events_runtime, inbox.inbox_id, 6)
+    [event] = service.claim_events(100)
+    assert service.wanted([event]) == set()
+    webhook = events_runtime.services.webhooks.create(
+        caller, WebhookRoute(), NewWebhook(url=URL, event_types=["message.received"])
+    )
+    with events_runtime.factory(write=True) as uow:  # enabled no later than the event happened
+        stored = uow.webhooks.get(webhook.webhook_id)
+        assert stored is not None
+        uow.webhooks.update(replace(stored, enabled_at=event.created_at))
+        uow.commit()
+    [attempt] = service.dispatch([(event, None)], render=lambda e: f'{{"late": "{e.event_id}"}}')
+    assert attempt.payload == f'{{"late": "{event.event_id}"}}'
+    assert attempt.webhook.webhook_id == webhook.webhook_id

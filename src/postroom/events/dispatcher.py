@@ -160,8 +160,13 @@ class Dispatcher:
         self._payloads.remember(event.event_id, payload)
         return payload
 
-    def _render_all(self, events: list[OutboxEvent]) -> list[tuple[OutboxEvent, str | None]]:
-        return [(event, self._render(event)) for event in events]
+    def _render_all(self, events: list[OutboxEvent], wanted: set[str] | None) -> list[tuple[OutboxEvent, str | None]]:
+        """Each event's payload ("" when there is nothing to send); None, not rendered, for events outside
+        ``wanted`` (None: render all), which no webhook wants and no websocket client here waits for."""
+        return [
+            (event, (self._render(event) or "") if wanted is None or event.event_id in wanted else None)
+            for event in events
+        ]
 
     def _publish(self, event: OutboxEvent, payload: str | None) -> None:
         if payload and event.event_id not in self._published:  # "" marks an event with nothing to send
@@ -181,12 +186,14 @@ class Dispatcher:
             events = await asyncio.to_thread(self._service.claim_events, BATCH)
             if not events:
                 return
-            rendered = await asyncio.to_thread(self._render_all, events)
-            if self._hub.client_count:
+            listening = self._hub.client_count > 0
+            wanted = None if listening else await asyncio.to_thread(self._service.wanted, events)
+            rendered = await asyncio.to_thread(self._render_all, events, wanted)
+            if listening:
                 for event, payload in rendered:
                     self._publish(event, payload)
             busy = frozenset(self._in_flight)
-            for attempt in await asyncio.to_thread(self._service.dispatch, rendered, busy):
+            for attempt in await asyncio.to_thread(self._service.dispatch, rendered, busy, self._render):
                 self._start(attempt.webhook.webhook_id, self._deliver(attempt))  # leased already: send at once
             if len(events) < BATCH:
                 return

@@ -135,7 +135,7 @@ class OutboxRepository(Protocol):
     def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[OutboxEvent]:
         """Undispatched events not leased by anyone else, oldest first, leased to the caller until ``lease_until``."""
 
-    def mark_dispatched(self, event_id: str, payload: str, now: datetime) -> None: ...
+    def mark_dispatched(self, event_id: str, payload: str | None, now: datetime) -> None: ...
     def get_many(self, event_ids: list[str]) -> list[tuple[OutboxEvent, str | None]]:
         """The events with their rendered payload (None until dispatched), oldest first."""
 

@@ -78,7 +78,7 @@ class SqlOutboxRepository:
             self._c.execute(update(outbox).where(outbox.c.event_id.in_(ids)).values(lease_until=lease_until))
         return found
 
-    def mark_dispatched(self, event_id: str, payload: str, now: datetime) -> None:
+    def mark_dispatched(self, event_id: str, payload: str | None, now: datetime) -> None:
         values = {"dispatched_at": now, "lease_until": None, "payload": payload}
         self._c.execute(update(outbox).where(outbox.c.event_id == event_id).values(**values))
 

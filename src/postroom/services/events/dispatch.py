@@ -6,6 +6,7 @@ leaves either an unleased row (picked up again) or a lease that runs out (the at
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,6 +45,11 @@ def webhook_subscription(webhook: Webhook) -> Subscription:
         pod_ids=tuple(webhook.pod_ids),
         inbox_ids=tuple(webhook.inbox_ids),
     )
+
+
+def wants(webhook: Webhook, event: OutboxEvent) -> bool:
+    """Events are queued only for webhooks enabled since before the event happened and subscribed to it."""
+    return event.created_at >= webhook.enabled_at and webhook_subscription(webhook).wants(event)
 
 
 def _new_delivery(webhook: Webhook, event: OutboxEvent, now: datetime) -> WebhookDelivery:
@@ -109,33 +115,49 @@ class DispatchService:
         with self._uow() as uow:
             return uow.outbox.get_many(event_ids)
 
+    def wanted(self, events: list[OutboxEvent]) -> set[str]:
+        """The ids of the events an enabled webhook wants: only their payloads need rendering to dispatch them."""
+        with self._uow() as uow:
+            webhooks = {org: uow.webhooks.enabled_in(org) for org in {event.organization_id for event in events}}
+        return {
+            event.event_id
+            for event in events
+            if any(wants(webhook, event) for webhook in webhooks[event.organization_id])
+        }
+
     def dispatch(
-        self, rendered: list[tuple[OutboxEvent, str | None]], busy_webhooks: frozenset[str] = frozenset()
+        self,
+        rendered: list[tuple[OutboxEvent, str | None]],
+        busy_webhooks: frozenset[str] = frozenset(),
+        render: Callable[[OutboxEvent], str | None] | None = None,
     ) -> list[Attempt]:
         """Queue each event for every enabled webhook that wants it and mark it dispatched.
 
-        A None payload (the message was deleted before dispatch, or a type this server does not render) queues
-        nothing. Events are queued only for webhooks enabled since before the event happened. A new delivery that
-        is its webhook's next one is leased in the same transaction and returned as an attempt to make now
-        (unless the caller is already delivering to that webhook: ``busy_webhooks``).
+        A payload of None was not rendered (no webhook wanted the event when the caller asked ``wanted``): it is
+        rendered with ``render`` if a webhook wants it after all, and otherwise stored as NULL for whoever reads the
+        event later to render. An empty payload (the message was deleted before dispatch, or a type this server
+        does not render) queues nothing. A new delivery that is its webhook's next one is leased in the same
+        transaction and returned as an attempt to make now (unless the caller is already delivering to that
+        webhook: ``busy_webhooks``).
         """
         now = self._clock.now()
         ready: dict[str, Attempt] = {}
         with self._uow(write=True, durable=False) as uow:
             webhooks: dict[str, list[Webhook]] = {}
             for event, payload in rendered:
-                if payload is not None:
-                    if event.organization_id not in webhooks:
-                        webhooks[event.organization_id] = uow.webhooks.enabled_in(event.organization_id)
-                    for webhook in webhooks[event.organization_id]:
-                        if event.created_at >= webhook.enabled_at and webhook_subscription(webhook).wants(event):
-                            delivery = _new_delivery(webhook, event, now)
-                            uow.webhook_deliveries.add(delivery)
-                            if webhook.webhook_id not in busy_webhooks and webhook.webhook_id not in ready:
-                                attempt = self._lease_if_next(uow, webhook, delivery, payload, now)
-                                if attempt is not None:
-                                    ready[webhook.webhook_id] = attempt
-                uow.outbox.mark_dispatched(event.event_id, payload or "", now)
+                if event.organization_id not in webhooks:
+                    webhooks[event.organization_id] = uow.webhooks.enabled_in(event.organization_id)
+                wanting = [webhook for webhook in webhooks[event.organization_id] if wants(webhook, event)]
+                if wanting and payload is None:
+                    payload = (render(event) if render is not None else None) or ""
+                for webhook in wanting if payload else ():
+                    delivery = _new_delivery(webhook, event, now)
+                    uow.webhook_deliveries.add(delivery)
+                    if payload and webhook.webhook_id not in busy_webhooks and webhook.webhook_id not in ready:
+                        attempt = self._lease_if_next(uow, webhook, delivery, payload, now)
+                        if attempt is not None:
+                            ready[webhook.webhook_id] = attempt
+                uow.outbox.mark_dispatched(event.event_id, payload, now)
             uow.commit()
         return list(ready.values())
 

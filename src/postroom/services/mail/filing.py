@@ -6,6 +6,7 @@ way, so a sent message reads back like a received one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from postroom.domain.ids import new_id
@@ -20,18 +21,16 @@ from postroom.services.metrics import usage
 from postroom.services.ports import BlobStore, UnitOfWork
 
 
-def write_blobs(
-    blobs: BlobStore,
-    row_id: str,
-    inbox: Inbox,
-    parsed: ParsedMessage,
-    raw: bytes,
-    labels: list[str],
-    now: datetime,
-    from_fallback: str | None = None,
-) -> Message:
-    """Write the raw bytes and each attachment durably, and return the message row that refers to them."""
-    prefix = blob_prefix(inbox.inbox_id, row_id)
+@dataclass(frozen=True)
+class StoredBlobs:
+    """Where a message's raw bytes and attachments were written."""
+
+    raw_key: str
+    attachments: list[Attachment]
+
+
+def store_blobs(blobs: BlobStore, prefix: str, parsed: ParsedMessage, raw: bytes) -> StoredBlobs:
+    """Write the raw bytes and each attachment durably under ``prefix``."""
     raw_key = f"{prefix}/raw.eml"
     blobs.put(raw_key, [raw])
     attachments = []
@@ -50,6 +49,20 @@ def write_blobs(
                 blob_key=key,
             )
         )
+    return StoredBlobs(raw_key, attachments)
+
+
+def message_row(
+    row_id: str,
+    inbox: Inbox,
+    parsed: ParsedMessage,
+    stored: StoredBlobs,
+    size: int,
+    labels: list[str],
+    now: datetime,
+    from_fallback: str | None = None,
+) -> Message:
+    """The message row of a parsed message whose blobs are ``stored``."""
     return Message(
         row_id=row_id,
         inbox_id=inbox.inbox_id,
@@ -73,12 +86,27 @@ def write_blobs(
         in_reply_to=parsed.in_reply_to,
         references=parsed.references,
         headers=parsed.headers,
-        size=len(raw),
-        raw_blob_key=raw_key,
+        size=size,
+        raw_blob_key=stored.raw_key,
         created_at=now,
         updated_at=now,
-        attachments=attachments,
+        attachments=stored.attachments,
     )
+
+
+def write_blobs(
+    blobs: BlobStore,
+    row_id: str,
+    inbox: Inbox,
+    parsed: ParsedMessage,
+    raw: bytes,
+    labels: list[str],
+    now: datetime,
+    from_fallback: str | None = None,
+) -> Message:
+    """Write the raw bytes and each attachment durably, and return the message row that refers to them."""
+    stored = store_blobs(blobs, blob_prefix(inbox.inbox_id, row_id), parsed, raw)
+    return message_row(row_id, inbox, parsed, stored, len(raw), labels, now, from_fallback)
 
 
 def blob_prefix(inbox_id: str, row_id: str) -> str:

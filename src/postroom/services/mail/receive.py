@@ -21,7 +21,7 @@ from postroom.errors import Conflict, Forbidden, NotFound
 from postroom.mime.dsn import is_permanent_failure, parse_dsn
 from postroom.mime.parse import ParsedMessage, parse_message
 from postroom.services.domains.hosting import HostedDomains
-from postroom.services.mail.filing import blob_prefix, file_in_thread, write_blobs
+from postroom.services.mail.filing import StoredBlobs, blob_prefix, file_in_thread, message_row, store_blobs
 from postroom.services.mail.group_commit import GroupCommit
 from postroom.services.mail.roles import recipient_key, role_address
 from postroom.services.mail.trace import SmtpHop, prepend_headers, trace_fields
@@ -172,24 +172,15 @@ class ReceiveService:
     def _store_one(
         self, inbox_id: str, parsed: ParsedMessage, raw: bytes, mail_from: str | None, screened: Screened
     ) -> str | None:
-        with self._uow() as uow:
-            inbox = uow.inboxes.get(inbox_id)
-            if inbox is None or inbox.status is InboxStatus.PAUSED:
-                return None  # deleted or paused since RCPT: paused mail is not delivered later
-            if uow.mail.message_exists(inbox_id, parsed.message_id):
-                return None
-            sender = parsed.from_address or (mail_from or "").strip("<>") or None
-            classification = classify(uow, inbox, screened, sender, parsed.in_reply_to)
         row_id = new_id("msg")
         prefix = blob_prefix(inbox_id, row_id)
         try:
-            message = write_blobs(
-                self._blobs, row_id, inbox, parsed, raw, classification.labels, self._clock.now(), mail_from
+            # Blobs first, outside the shared transaction (their fsyncs would hold every filing behind them); a
+            # duplicate or an inbox gone meanwhile, found inside it, only costs deleting them again.
+            stored = store_blobs(self._blobs, prefix, parsed, raw)
+            filed = self.filings.run(
+                lambda uow: self._file_new(uow, inbox_id, row_id, parsed, stored, len(raw), mail_from, screened)
             )
-            message.authentication_results = screened.trace[0][1]
-            if screened.spam is not None:
-                message.spam_action, message.spam_score = screened.spam.action, screened.spam.score
-            self.filings.run(lambda uow: self._file(uow, message, classification))
         except Conflict:
             self._blobs.delete_prefix(prefix)
             with self._uow() as uow:
@@ -199,12 +190,40 @@ class ReceiveService:
         except BaseException:
             self._blobs.delete_prefix(prefix)
             raise
+        if not filed:
+            self._blobs.delete_prefix(prefix)
+            return None
         return row_id
+
+    def _file_new(
+        self,
+        uow: UnitOfWork,
+        inbox_id: str,
+        row_id: str,
+        parsed: ParsedMessage,
+        stored: StoredBlobs,
+        size: int,
+        mail_from: str | None,
+        screened: Screened,
+    ) -> bool:
+        """File the message unless its inbox is gone or paused, or holds that Message-ID already."""
+        inbox = uow.inboxes.get(inbox_id)
+        if inbox is None or inbox.status is InboxStatus.PAUSED:
+            return False  # deleted or paused since RCPT: paused mail is not delivered later
+        if uow.mail.message_exists(inbox_id, parsed.message_id):
+            return False
+        sender = parsed.from_address or (mail_from or "").strip("<>") or None
+        classification = classify(uow, inbox, screened, sender, parsed.in_reply_to)
+        now = self._clock.now()
+        message = message_row(row_id, inbox, parsed, stored, size, classification.labels, now, mail_from)
+        message.authentication_results = screened.trace[0][1]
+        if screened.spam is not None:
+            message.spam_action, message.spam_score = screened.spam.action, screened.spam.score
+        self._file(uow, message, classification)
+        return True
 
     @staticmethod
     def _file(uow: UnitOfWork, message: Message, classification: Classification) -> None:
-        if uow.inboxes.get(message.inbox_id) is None:
-            raise NotFound("Inbox was deleted")
         file_in_thread(uow, message)
         uow.outbox.add(
             OutboxEvent(
