@@ -107,3 +107,20 @@ def test_mutated_messages_parse_the_same_with_runs_cut(data: st.DataObject) -> N
         raw = mutate(raw, data.draw)
     whole, cut = both_ways(raw)
     assert cut == whole
+
+
+TRACE = b"Received: from relay.example ([192.0.2.1])\r\n\tby mx.example; Tue, 1 Dec 2026 10:00:00 +0000\r\n"
+
+
+@pytest.mark.parametrize("name", sorted(FILES) + sorted(CASES))
+def test_header_lines_given_apart_parse_as_if_on_top(name: str) -> None:
+    raw = FILES.get(name) or CASES[name]
+    on_top = parse_message(TRACE + raw, fallback_domain=DOMAIN)
+    apart = parse_message(raw, fallback_domain=DOMAIN, prefix=TRACE, min_run_bytes=1)
+    assert same_shape(apart) == same_shape(on_top)
+
+
+def test_header_lines_given_apart_with_a_nul_in_the_message() -> None:
+    raw = b"\r\nSubject: \x00 not a header\r\n\r\nbody\x00\r\n"
+    on_top = parse_message(TRACE + raw, fallback_domain=DOMAIN)
+    assert same_shape(parse_message(raw, fallback_domain=DOMAIN, prefix=TRACE)) == same_shape(on_top)

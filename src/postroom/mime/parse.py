@@ -162,9 +162,12 @@ def _mentions(parsed: ParsedMessage, runs: Runs) -> bool:
     return any(runs.seen_in(part.content) or runs.seen_in(part.filename or "") for part in parsed.attachments)
 
 
-def parse_without_runs(data: bytes, fallback_domain: str, min_run_bytes: int) -> ParsedMessage | None:
-    """The parse with long base64 runs cut out (``mime.runs``); None when that cannot give the same result."""
-    cut = cut_runs(data, min_run_bytes)
+def parse_without_runs(
+    data: bytes, fallback_domain: str, min_run_bytes: int, prefix: bytes = b""
+) -> ParsedMessage | None:
+    """The parse of ``prefix + data`` with long base64 runs cut out of ``data`` (``mime.runs``); None when that
+    cannot give the same result."""
+    cut = cut_runs(data, min_run_bytes, prefix)
     if cut is None:
         return None
     shrunk, runs = cut
@@ -178,8 +181,11 @@ def parse_without_runs(data: bytes, fallback_domain: str, min_run_bytes: int) ->
     return parsed
 
 
-def parse_message(raw: bytes, *, fallback_domain: str, min_run_bytes: int = MIN_RUN_BYTES) -> ParsedMessage:
-    """Parse one raw message (as received in SMTP DATA, CRLF or LF line ends). Never raises.
+def parse_message(
+    raw: bytes, *, fallback_domain: str, prefix: bytes = b"", min_run_bytes: int = MIN_RUN_BYTES
+) -> ParsedMessage:
+    """Parse one raw message (as received in SMTP DATA, CRLF or LF line ends), with the header lines ``prefix``
+    on top (trace fields, so a big message need not be copied to add them). Never raises.
 
     Missing or unusable Message-ID: a generated "<random@fallback_domain>" (`message_id_generated` is True).
     Missing or unparseable Date: None. Anything that cannot be understood ends up as an
@@ -187,10 +193,14 @@ def parse_message(raw: bytes, *, fallback_domain: str, min_run_bytes: int = MIN_
     before the email package sees the message and put back as parts are decoded; where that cannot give exactly
     what parsing the whole would, the whole is parsed.
     """
-    data = _without_header_nuls(_as_bytes(raw))
-    parsed = parse_without_runs(data, fallback_domain, min_run_bytes)
+    data = _as_bytes(raw)
+    if prefix and b"\x00" in data:  # where the header section ends is decided on the whole
+        data, prefix = prefix + data, b""
+    data = _without_header_nuls(data)  # with a prefix, there is no NUL to remove
+    parsed = parse_without_runs(data, fallback_domain, min_run_bytes, prefix)
     if parsed is not None:
         return parsed
+    data = prefix + data if prefix else data
     for parse_policy in (DEFAULT, COMPAT32):
         parsed = _parse_with(data, parse_policy, fallback_domain)
         if parsed is not None:

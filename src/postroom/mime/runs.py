@@ -46,13 +46,14 @@ class Runs:
 _ACTIVE: ContextVar[Runs | None] = ContextVar("postroom_mime_runs", default=None)
 
 
-def cut_runs(data: bytes, min_run_bytes: int = MIN_RUN_BYTES) -> tuple[bytes, Runs] | None:
-    """``data`` with every run of at least ``min_run_bytes`` replaced by a placeholder line; None when it has none."""
+def cut_runs(data: bytes, min_run_bytes: int = MIN_RUN_BYTES, prefix: bytes = b"") -> tuple[bytes, Runs] | None:
+    """``prefix + data`` with every run in ``data`` of at least ``min_run_bytes`` replaced by a placeholder line;
+    None when there is none."""
     if len(data) < min_run_bytes:
         return None
     nonce = secrets.token_hex(16).encode()
     spans: dict[bytes, tuple[int, int]] = {}
-    pieces: list[bytes | memoryview] = []
+    pieces: list[bytes | memoryview] = [prefix]
     view = memoryview(data)
     kept = 0
     for match in _RUN.finditer(data):

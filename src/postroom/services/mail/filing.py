@@ -29,11 +29,14 @@ def write_blobs(
     labels: list[str],
     now: datetime,
     from_fallback: str | None = None,
+    *,
+    trace: bytes = b"",
 ) -> Message:
-    """Write the raw bytes and each attachment durably, and return the message row that refers to them."""
+    """Write the raw bytes (under the header lines ``trace``) and each attachment durably, and return the message
+    row that refers to them."""
     prefix = blob_prefix(inbox.inbox_id, row_id)
     raw_key = f"{prefix}/raw.eml"
-    blobs.put(raw_key, [raw])
+    blobs.put(raw_key, [trace, raw] if trace else [raw])
     attachments = []
     for part in parsed.attachments:
         attachment_id = new_id("att")
@@ -73,7 +76,7 @@ def write_blobs(
         in_reply_to=parsed.in_reply_to,
         references=parsed.references,
         headers=parsed.headers,
-        size=len(raw),
+        size=len(trace) + len(raw),
         raw_blob_key=raw_key,
         created_at=now,
         updated_at=now,

@@ -23,7 +23,7 @@ from postroom.mime.parse import ParsedMessage, parse_message
 from postroom.services.domains.hosting import HostedDomains
 from postroom.services.mail.filing import blob_prefix, file_in_thread, write_blobs
 from postroom.services.mail.roles import recipient_key, role_address
-from postroom.services.mail.trace import SmtpHop, prepend_headers, trace_fields
+from postroom.services.mail.trace import SmtpHop, header_block, trace_fields
 from postroom.services.outbox import commit_and_wake
 from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory, Wakeups
 from postroom.services.sending.outcomes import apply_results
@@ -154,21 +154,28 @@ class ReceiveService:
             return []
         screened = self.screen(inbound)
         fields = trace_fields(inbound.mail_from, inbound.hop, self._clock.now(), screened.trace)
-        stored_raw = prepend_headers(inbound.raw, fields)
-        parsed = parse_message(stored_raw, fallback_domain=self._domain)
+        # Stored and parsed as trace + raw without joining them: a 20 MB message is not copied to add a few lines.
+        trace = header_block(inbound.raw, fields)
+        parsed = parse_message(inbound.raw, fallback_domain=self._domain, prefix=trace)
         if parsed.message_id_generated:
             # Derived from the sender's bytes, so a sender's retry of the same message is recognised as a duplicate.
             digest = hashlib.sha256(inbound.raw).hexdigest()[:32]
             parsed = replace(parsed, message_id=f"<{digest}@{self._domain}>")
         stored = []
         for inbox_id in inbox_ids:
-            row_id = self._store_one(inbox_id, parsed, stored_raw, inbound.mail_from, screened)
+            row_id = self._store_one(inbox_id, parsed, trace, inbound.raw, inbound.mail_from, screened)
             if row_id is not None:
                 stored.append(row_id)
         return stored
 
     def _store_one(
-        self, inbox_id: str, parsed: ParsedMessage, raw: bytes, mail_from: str | None, screened: Screened
+        self,
+        inbox_id: str,
+        parsed: ParsedMessage,
+        trace: bytes,
+        raw: bytes,
+        mail_from: str | None,
+        screened: Screened,
     ) -> str | None:
         with self._uow() as uow:
             inbox = uow.inboxes.get(inbox_id)
@@ -182,7 +189,15 @@ class ReceiveService:
         prefix = blob_prefix(inbox_id, row_id)
         try:
             message = write_blobs(
-                self._blobs, row_id, inbox, parsed, raw, classification.labels, self._clock.now(), mail_from
+                self._blobs,
+                row_id,
+                inbox,
+                parsed,
+                raw,
+                classification.labels,
+                self._clock.now(),
+                mail_from,
+                trace=trace,
             )
             message.authentication_results = screened.trace[0][1]
             if screened.spam is not None:

@@ -13,6 +13,7 @@ import dkim  # type: ignore[import-untyped]
 
 from postroom.domain.authentication import ArcResult, DkimResult
 from postroom.errors import TemporaryLookupError
+from postroom.mime.header_section import header_section
 from postroom.services.ports import DnsLookup
 
 # dkimpy logs every failed signature at ERROR; the verdict carries the reason instead.
@@ -40,14 +41,22 @@ def _tags(value: bytes) -> dict[str, str]:
     return {m.group(1).decode().lower(): m.group(2).decode("ascii", "replace") for m in _TAG.finditer(flat)}
 
 
+def _names_header(raw: bytes, prefix: bytes) -> bool:
+    """Whether a header whose name starts with ``prefix`` (lower case) may be in the header section."""
+    return prefix in header_section(raw).lower()
+
+
 class SignatureVerifier:
     def __init__(self, dns: DnsLookup) -> None:
         self._lookups = _Lookups(dns)
 
     def dkim(self, raw: bytes) -> list[DkimResult]:
-        """One result per DKIM-Signature header, topmost first."""
+        """One result per DKIM-Signature header, topmost first.
+
+        dkimpy splits and joins the whole message as it reads it: an unsigned one is read up to its headers only.
+        """
         try:
-            verifier = dkim.DKIM(raw, logger=_QUIET)
+            verifier = dkim.DKIM(raw if _names_header(raw, b"dkim-signature") else header_section(raw), logger=_QUIET)
         except Exception as error:  # dkimpy's parser on arbitrary bytes: anything it cannot read is a permerror
             return [DkimResult("", "", "permerror", f"message could not be parsed: {error}")]
         signatures = [value for name, value in verifier.headers if name.lower() == b"dkim-signature"]
@@ -80,7 +89,7 @@ class SignatureVerifier:
     def arc(self, raw: bytes) -> tuple[ArcResult, list[dict[str, object]]]:
         """The chain validation status and dkimpy's per-instance results (newest first)."""
         try:
-            chain = dkim.ARC(raw, logger=_QUIET)
+            chain = dkim.ARC(raw if _names_header(raw, b"arc-") else header_section(raw), logger=_QUIET)
             status, instances, comment = chain.verify(dnsfunc=self._lookups)
         except TemporaryLookupError as error:
             return ArcResult("fail", reason=f"DNS did not answer: {error}"), []
