@@ -68,7 +68,7 @@ CASES = {
     "attachment": _message(B64, _base64_lines(PAYLOAD)),
     "odd line width": _message(B64, _base64_lines(PAYLOAD, 57)),
     "padding missing": _message(B64, _base64_lines(PAYLOAD).rstrip(b"=")),
-    "one letter too many": _message(B64, _base64_lines(PAYLOAD).rstrip(b"=") + b"\r\nQ"),
+    "one letter too many": _message(B64, _base64_lines(PAYLOAD).rstrip(b"=") + b"\r\nQQQ"),  # 4n + 1 letters
     "stray characters at the end": _message(B64, _base64_lines(PAYLOAD) + b"\r\n!!*"),
     "stray character before the run": _message(B64, b"QUJD*\r\n" + _base64_lines(PAYLOAD)),
     "padding in the middle": _message(B64, _base64_lines(PAYLOAD[:3000]) + b"\r\n" + _base64_lines(PAYLOAD)),

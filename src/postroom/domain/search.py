@@ -7,7 +7,7 @@ SQLite FTS5 and PostgreSQL full-text search. Relevance is a small integer: where
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +29,10 @@ RANK_RECIPIENTS = 2
 RANK_WORDS = 1
 
 _WORD = re.compile(r"[^\W_]+")
+# A long body is tokenised this many characters at a time (cut at whitespace, where neither lower-casing nor words
+# cross), so indexing a 20 MB body stops at the document cap instead of lower-casing and splitting all of it.
+SLICE_CHARS = 64 * 1024
+_SPACE = re.compile(r"\s")
 
 
 def words(text: str) -> list[str]:
@@ -44,12 +48,23 @@ def index_document(*texts: str | None) -> str:
     found: list[str] = []
     size = 0
     for text in texts:
-        for word in words(text or ""):
-            size += len(word) + 1
-            if size > MAX_DOCUMENT_CHARS:
-                return " ".join(found)
-            found.append(word)
+        for piece in _slices(text or ""):
+            for word in words(piece):
+                size += len(word) + 1
+                if size > MAX_DOCUMENT_CHARS:
+                    return " ".join(found)
+                found.append(word)
     return " ".join(found)
+
+
+def _slices(text: str) -> Iterator[str]:
+    """``text`` in pieces of about SLICE_CHARS, each ending before a whitespace character (or at the end)."""
+    start = 0
+    while start < len(text):
+        space = _SPACE.search(text, start + SLICE_CHARS) if start + SLICE_CHARS < len(text) else None
+        end = space.start() if space else len(text)
+        yield text[start:end]
+        start = end
 
 
 def message_document(message: Message, html_to_text: Callable[[str], str]) -> str:
