@@ -47,11 +47,15 @@ def test_a_message_with_a_big_base64_attachment_is_stored_whole(runtime: Runtime
     inbox_id = new_inbox(client)
     payload = os.urandom(600_000)
     sent = (
-        f"From: {SENDER}\r\nTo: {inbox_id}\r\nSubject: big file\r\nMessage-ID: <big@example.org>\r\n"
-        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
-        "Content-Type: text/plain\r\n\r\nSee the file.\r\n--b\r\nContent-Type: application/octet-stream\r\n"
-        'Content-Disposition: attachment; filename="big.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
-    ).encode() + base64.encodebytes(payload).replace(b"\n", b"\r\n") + b"--b--\r\n"
+        (
+            f"From: {SENDER}\r\nTo: {inbox_id}\r\nSubject: big file\r\nMessage-ID: <big@example.org>\r\n"
+            'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+            "Content-Type: text/plain\r\n\r\nSee the file.\r\n--b\r\nContent-Type: application/octet-stream\r\n"
+            'Content-Disposition: attachment; filename="big.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+        ).encode()
+        + base64.encodebytes(payload).replace(b"\n", b"\r\n")
+        + b"--b--\r\n"
+    )
 
     def talk(port: int) -> dict[str, tuple[int, bytes]]:
         with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
