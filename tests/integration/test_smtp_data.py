@@ -3,6 +3,8 @@ lone dot other than <CRLF>.<CRLF> splits one transaction into two messages (SMTP
 
 from __future__ import annotations
 
+import base64
+import os
 import smtplib
 import socket
 from typing import IO
@@ -38,6 +40,39 @@ def test_a_70_kb_bare_lf_message_from_smtplib_is_stored_with_crlf(runtime: Runti
     # smtplib ends DATA with CRLF . CRLF after the message's own last LF: one empty line more, as any MTA stores it
     below_verdict = split_verdict(raw_of(client, inbox_id, kept["message_id"]))[1]
     assert below_verdict == sent.replace(b"\n", b"\r\n") + b"\r\n"
+
+
+def test_a_message_with_a_big_base64_attachment_is_stored_whole(runtime: Runtime, client: TestClient) -> None:
+    """Its base64 lines are decoded a block at a time (mime.runs) and the raw blob is trace + the sender's bytes."""
+    inbox_id = new_inbox(client)
+    payload = os.urandom(600_000)
+    sent = (
+        (
+            f"From: {SENDER}\r\nTo: {inbox_id}\r\nSubject: big file\r\nMessage-ID: <big@example.org>\r\n"
+            'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+            "Content-Type: text/plain\r\n\r\nSee the file.\r\n--b\r\nContent-Type: application/octet-stream\r\n"
+            'Content-Disposition: attachment; filename="big.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+        ).encode()
+        + base64.encodebytes(payload).replace(b"\n", b"\r\n")
+        + b"--b--\r\n"
+    )
+
+    def talk(port: int) -> dict[str, tuple[int, bytes]]:
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+            return smtp.sendmail(SENDER, [inbox_id], sent)
+
+    assert with_smtp(runtime, options(max_message_bytes=2 * 1024 * 1024), talk) == {}
+    [listed] = stored(client, inbox_id)
+    kept = client.get(f"/v0/inboxes/{inbox_id}/messages/{listed['message_id']}").json()
+    assert (kept["subject"], kept["text"]) == ("big file", "See the file.")
+    [attachment] = kept["attachments"]
+    assert (attachment["filename"], attachment["size"]) == ("big.bin", len(payload))
+    url = f"/v0/inboxes/{inbox_id}/messages/{kept['message_id']}/attachments/{attachment['attachment_id']}"
+    assert client.get(client.get(url).json()["download_url"]).content == payload
+    trace, below = split_verdict(raw_of(client, inbox_id, kept["message_id"]))
+    assert trace.startswith(b"Return-Path: ")
+    assert below == sent
+    assert kept["size"] == len(trace + below)
 
 
 def _replies(stream: IO[bytes], count: int) -> list[bytes]:

@@ -1,6 +1,7 @@
 """parse_message: raw inbound RFC 5322 / MIME bytes to a ParsedMessage, for any input, without ever raising.
 
-Written by hand on the standard library's email package: policy.default, then compat32, then the bytes as text.
+Written by hand on the standard library's email package: policy.default, then compat32, then the bytes as text;
+long base64 runs are kept out of the email package (`mime.runs`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from postroom.mime.headers import first_by_name, header_items, message_ids, pars
 from postroom.mime.model import ParsedAttachment, ParsedMessage
 from postroom.mime.parts import collect
 from postroom.mime.policies import COMPAT32, DEFAULT
+from postroom.mime.runs import MIN_RUN_BYTES, Runs, activate, cut_runs, deactivate
 
 __all__ = ["PREVIEW_LENGTH", "ParsedAttachment", "ParsedMessage", "parse_message"]
 
@@ -152,14 +154,53 @@ def _parse_with(data: bytes, parse_policy: Policy, fallback_domain: str) -> Pars
         return None
 
 
-def parse_message(raw: bytes, *, fallback_domain: str) -> ParsedMessage:
-    """Parse one raw message (as received in SMTP DATA, CRLF or LF line ends). Never raises.
+def _mentions(parsed: ParsedMessage, runs: Runs) -> bool:
+    """Whether a placeholder survived into the result anywhere (it was not put back)."""
+    texts = [parsed.text, parsed.html, *parsed.headers.values(), *(value for _, value in parsed.header_items)]
+    if any(text is not None and runs.seen_in(text) for text in texts):
+        return True
+    return any(runs.seen_in(part.content) or runs.seen_in(part.filename or "") for part in parsed.attachments)
+
+
+def parse_without_runs(
+    data: bytes, fallback_domain: str, min_run_bytes: int, prefix: bytes = b""
+) -> ParsedMessage | None:
+    """The parse of ``prefix + data`` with long base64 runs cut out of ``data`` (``mime.runs``); None when that
+    cannot give the same result."""
+    cut = cut_runs(data, min_run_bytes, prefix)
+    if cut is None:
+        return None
+    shrunk, runs = cut
+    active = activate(runs)
+    try:
+        parsed = _parse_with(shrunk, DEFAULT, fallback_domain)
+    finally:
+        deactivate(active)
+    if parsed is None or runs.spoiled or _mentions(parsed, runs):
+        return None
+    return parsed
+
+
+def parse_message(
+    raw: bytes, *, fallback_domain: str, prefix: bytes = b"", min_run_bytes: int = MIN_RUN_BYTES
+) -> ParsedMessage:
+    """Parse one raw message (as received in SMTP DATA, CRLF or LF line ends), with the header lines ``prefix``
+    on top (trace fields, so a big message need not be copied to add them). Never raises.
 
     Missing or unusable Message-ID: a generated "<random@fallback_domain>" (`message_id_generated` is True).
     Missing or unparseable Date: None. Anything that cannot be understood ends up as an
-    application/octet-stream attachment or as text.
+    application/octet-stream attachment or as text. Runs of base64 lines of ``min_run_bytes`` or more are cut out
+    before the email package sees the message and put back as parts are decoded; where that cannot give exactly
+    what parsing the whole would, the whole is parsed.
     """
-    data = _without_header_nuls(_as_bytes(raw))
+    data = _as_bytes(raw)
+    if prefix and b"\x00" in data:  # where the header section ends is decided on the whole
+        data, prefix = prefix + data, b""
+    data = _without_header_nuls(data)  # with a prefix, there is no NUL to remove
+    parsed = parse_without_runs(data, fallback_domain, min_run_bytes, prefix)
+    if parsed is not None:
+        return parsed
+    data = prefix + data if prefix else data
     for parse_policy in (DEFAULT, COMPAT32):
         parsed = _parse_with(data, parse_policy, fallback_domain)
         if parsed is not None:

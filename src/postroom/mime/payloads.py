@@ -1,6 +1,7 @@
 """One MIME part at a time: its type, names and ids, decoded bytes, text, and the attachment it becomes.
 
-Written by hand on the standard library's email package (`get_payload(decode=True)`, the compat32 generator).
+Written by hand on the standard library's email package (`get_payload(decode=True)`, the compat32 generator);
+base64 runs cut out before parsing are put back here (`mime.runs`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from postroom.mime.flowed import unflow
 from postroom.mime.headers import collapse, decode_value, raw_values
 from postroom.mime.model import Disposition, ParsedAttachment
 from postroom.mime.params import parse_params
+from postroom.mime.runs import check_generated, decoded_payload
 
 OCTET_STREAM = "application/octet-stream"
 MAX_FILENAME_LENGTH = 255
@@ -99,8 +101,13 @@ def _undo_transfer_encoding(part: Message, data: bytes) -> bytes:
 def payload_bytes(part: Message) -> bytes:
     """Decoded bytes of a part: transfer encoding undone; for message/* and multipart parts, their body bytes."""
     if content_type(part).startswith("message/") or part.is_multipart():
-        data = _undo_transfer_encoding(part, _generated_body(part))
+        generated = _generated_body(part)
+        check_generated(part, generated)
+        data = _undo_transfer_encoding(part, generated)
         return data if data.endswith(b"\n") or not data else data + b"\r\n"
+    restored = decoded_payload(part)
+    if restored is not None:
+        return restored
     payload = part.get_payload(decode=True)
     return payload if isinstance(payload, bytes) else b""
 

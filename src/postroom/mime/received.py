@@ -8,8 +8,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
-from email.policy import compat32
+
+from postroom.mime.header_section import parse_headers
 
 # "from <helo> (<rdns> [<ip>])" - the address literal may carry an "IPv6:" prefix (RFC 5321 §4.1.3).
 _FROM = re.compile(r"^\s*from\s+(\S+)", re.IGNORECASE)
@@ -40,6 +40,6 @@ def _clause(value: str) -> ReceivedFrom:
 
 def received_from(raw: bytes, limit: int = 10) -> list[ReceivedFrom]:
     """The from-clauses of the topmost ``limit`` Received headers, newest (topmost) first."""
-    headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
+    headers = parse_headers(raw)
     values = [str(value) for value in headers.get_all("Received", [])][:limit]
     return [_clause(value) for value in values]

@@ -29,10 +29,10 @@ class StoredBlobs:
     attachments: list[Attachment]
 
 
-def store_blobs(blobs: BlobStore, prefix: str, parsed: ParsedMessage, raw: bytes) -> StoredBlobs:
-    """Write the raw bytes and each attachment durably under ``prefix``."""
+def store_blobs(blobs: BlobStore, prefix: str, parsed: ParsedMessage, raw: bytes, *, trace: bytes = b"") -> StoredBlobs:
+    """Write the raw bytes (under the header lines ``trace``) and each attachment durably under ``prefix``."""
     raw_key = f"{prefix}/raw.eml"
-    blobs.put(raw_key, [raw])
+    blobs.put(raw_key, [trace, raw] if trace else [raw])
     attachments = []
     for part in parsed.attachments:
         attachment_id = new_id("att")

@@ -24,7 +24,7 @@ from postroom.services.domains.hosting import HostedDomains
 from postroom.services.mail.filing import StoredBlobs, blob_prefix, file_in_thread, message_row, store_blobs
 from postroom.services.mail.group_commit import GroupCommit
 from postroom.services.mail.roles import recipient_key, role_address
-from postroom.services.mail.trace import SmtpHop, prepend_headers, trace_fields
+from postroom.services.mail.trace import SmtpHop, header_block, trace_fields
 from postroom.services.outbox import commit_and_wake
 from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory, Wakeups
 from postroom.services.sending.outcomes import apply_results
@@ -156,30 +156,38 @@ class ReceiveService:
             return []
         screened = self.screen(inbound)
         fields = trace_fields(inbound.mail_from, inbound.hop, self._clock.now(), screened.trace)
-        stored_raw = prepend_headers(inbound.raw, fields)
-        parsed = parse_message(stored_raw, fallback_domain=self._domain)
+        # Stored and parsed as trace + raw without joining them: a 20 MB message is not copied to add a few lines.
+        trace = header_block(inbound.raw, fields)
+        parsed = parse_message(inbound.raw, fallback_domain=self._domain, prefix=trace)
         if parsed.message_id_generated:
             # Derived from the sender's bytes, so a sender's retry of the same message is recognised as a duplicate.
             digest = hashlib.sha256(inbound.raw).hexdigest()[:32]
             parsed = replace(parsed, message_id=f"<{digest}@{self._domain}>")
         stored = []
         for inbox_id in inbox_ids:
-            row_id = self._store_one(inbox_id, parsed, stored_raw, inbound.mail_from, screened)
+            row_id = self._store_one(inbox_id, parsed, trace, inbound.raw, inbound.mail_from, screened)
             if row_id is not None:
                 stored.append(row_id)
         return stored
 
     def _store_one(
-        self, inbox_id: str, parsed: ParsedMessage, raw: bytes, mail_from: str | None, screened: Screened
+        self,
+        inbox_id: str,
+        parsed: ParsedMessage,
+        trace: bytes,
+        raw: bytes,
+        mail_from: str | None,
+        screened: Screened,
     ) -> str | None:
         row_id = new_id("msg")
         prefix = blob_prefix(inbox_id, row_id)
         try:
             # Blobs first, outside the shared transaction (their fsyncs would hold every filing behind them); a
             # duplicate or an inbox gone meanwhile, found inside it, only costs deleting them again.
-            stored = store_blobs(self._blobs, prefix, parsed, raw)
+            stored = store_blobs(self._blobs, prefix, parsed, raw, trace=trace)
+            size = len(trace) + len(raw)
             filed = self.filings.run(
-                lambda uow: self._file_new(uow, inbox_id, row_id, parsed, stored, len(raw), mail_from, screened)
+                lambda uow: self._file_new(uow, inbox_id, row_id, parsed, stored, size, mail_from, screened)
             )
         except Conflict:
             self._blobs.delete_prefix(prefix)

@@ -101,11 +101,15 @@ def _fold(name: str, value: str, newline: bytes) -> bytes:
     return newline.join(line.encode("utf-8") for line in lines) + newline
 
 
-def prepend_headers(raw: bytes, fields: Sequence[tuple[str, str]]) -> bytes:
-    """``raw`` with ``fields`` on top, in the order given, using the message's own line ending."""
+def header_block(raw: bytes, fields: Sequence[tuple[str, str]]) -> bytes:
+    """``fields`` as header lines to put on top of ``raw``, in the order given, with the message's own line ending."""
     if not fields:
-        return raw
+        return b""
     end = raw.find(b"\n")
     newline = b"\n" if end > 0 and raw[end - 1 : end] != b"\r" else b"\r\n"
-    added = b"".join(_fold(name, " ".join(value.split()), newline) for name, value in fields)
-    return added + raw
+    return b"".join(_fold(name, " ".join(value.split()), newline) for name, value in fields)
+
+
+def prepend_headers(raw: bytes, fields: Sequence[tuple[str, str]]) -> bytes:
+    """``raw`` with ``fields`` on top, in the order given, using the message's own line ending."""
+    return header_block(raw, fields) + raw if fields else raw

@@ -11,8 +11,6 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from email.utils import getaddresses
 
 import authres  # type: ignore[import-untyped]
@@ -20,6 +18,7 @@ import authres.arc  # type: ignore[import-untyped]
 import authres.dmarc  # type: ignore[import-untyped]
 
 from postroom.domain.authentication import ArcResult, DkimResult, DmarcResult, SpfResult, Verdict
+from postroom.mime.header_section import parse_headers
 from postroom.services.ports import DnsLookup
 from postroom.services.trust.dmarc import DmarcEvaluator, aligned_pass
 from postroom.services.trust.signatures import SignatureVerifier
@@ -40,7 +39,7 @@ class Connection:
 
 def from_domains(raw: bytes) -> list[str]:
     """The domains of the From header's addresses (RFC 5322.From, the identifier DMARC protects)."""
-    headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
+    headers = parse_headers(raw)
     values = [str(value) for value in headers.get_all("From", [])]
     domains = []
     for _name, address in getaddresses(values):

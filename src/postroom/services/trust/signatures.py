@@ -13,6 +13,7 @@ import dkim  # type: ignore[import-untyped]
 
 from postroom.domain.authentication import ArcResult, DkimResult
 from postroom.errors import TemporaryLookupError
+from postroom.mime.header_section import header_section
 from postroom.services.ports import DnsLookup
 
 # dkimpy logs every failed signature at ERROR; the verdict carries the reason instead.
@@ -20,9 +21,6 @@ _QUIET = logging.getLogger("postroom.trust.dkimpy")
 _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
 _TAG = re.compile(rb"(?:^|;)\s*([a-z]+)\s*=\s*([^;]*)", re.IGNORECASE)
-# The first empty line as dkimpy's parser finds it (lines split at CRLF or LF): where the header section ends.
-_END_OF_HEADERS = re.compile(rb"(?:\A|\n)\r?\n")
-_ARC_HEADERS = (b"arc-seal", b"arc-message-signature", b"arc-authentication-results")
 
 
 class _Lookups:
@@ -37,20 +35,15 @@ class _Lookups:
         return records[0].encode("utf-8", "surrogateescape") if records else None
 
 
-def header_section(raw: bytes) -> bytes:
-    """The message up to and including its first empty line: all dkimpy reads of a message without signatures.
-
-    Most mail carries no ARC set and many messages no DKIM signature; parsing only the headers then spares
-    splitting the whole body into lines, which dkimpy does before it looks for a signature.
-    """
-    end = _END_OF_HEADERS.search(raw)
-    return raw if end is None else raw[: end.end()]
-
-
 def _tags(value: bytes) -> dict[str, str]:
     """d= and s= read leniently, for reporting a signature dkimpy could not even parse."""
     flat = b"".join(value.split())
     return {m.group(1).decode().lower(): m.group(2).decode("ascii", "replace") for m in _TAG.finditer(flat)}
+
+
+def _names_header(raw: bytes, prefix: bytes) -> bool:
+    """Whether a header whose name starts with ``prefix`` (lower case) may be in the header section."""
+    return prefix in header_section(raw).lower()
 
 
 class SignatureVerifier:
@@ -58,14 +51,15 @@ class SignatureVerifier:
         self._lookups = _Lookups(dns)
 
     def dkim(self, raw: bytes) -> list[DkimResult]:
-        """One result per DKIM-Signature header, topmost first."""
+        """One result per DKIM-Signature header, topmost first.
+
+        dkimpy splits and joins the whole message as it reads it: an unsigned one is read up to its headers only.
+        """
         try:
-            verifier = dkim.DKIM(header_section(raw), logger=_QUIET)
+            verifier = dkim.DKIM(raw if _names_header(raw, b"dkim-signature") else header_section(raw), logger=_QUIET)
         except Exception as error:  # dkimpy's parser on arbitrary bytes: anything it cannot read is a permerror
             return [DkimResult("", "", "permerror", f"message could not be parsed: {error}")]
         signatures = [value for name, value in verifier.headers if name.lower() == b"dkim-signature"]
-        if signatures:
-            verifier = dkim.DKIM(raw, logger=_QUIET)  # the same headers (they parsed above), now with the body
         results = []
         for index, value in enumerate(signatures):
             tags = _tags(value)
@@ -95,9 +89,7 @@ class SignatureVerifier:
     def arc(self, raw: bytes) -> tuple[ArcResult, list[dict[str, object]]]:
         """The chain validation status and dkimpy's per-instance results (newest first)."""
         try:
-            chain = dkim.ARC(header_section(raw), logger=_QUIET)
-            if any(name.lower() in _ARC_HEADERS for name, _ in chain.headers):
-                chain = dkim.ARC(raw, logger=_QUIET)
+            chain = dkim.ARC(raw if _names_header(raw, b"arc-") else header_section(raw), logger=_QUIET)
             status, instances, comment = chain.verify(dnsfunc=self._lookups)
         except TemporaryLookupError as error:
             return ArcResult("fail", reason=f"DNS did not answer: {error}"), []
