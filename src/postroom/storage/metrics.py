@@ -34,8 +34,7 @@ def add_rollups(connection: Connection, owner: MetricOwner, increments: Mapping[
     upsert = statement.on_conflict_do_update(
         index_elements=_KEY, set_={"value": metric_rollups.c.value + statement.excluded.value}
     )
-    for row in rows:
-        connection.execute(upsert, row)
+    connection.execute(upsert, rows)  # one statement executed for many rows, in this order
 
 
 class SqlMetricsRepository:
