@@ -9,7 +9,8 @@ import pytest
 
 from postroom.delivery.connections import SmtpSessions
 from postroom.delivery.routing import Hop
-from postroom.delivery.transmit import DeliveryResult, transmit
+from postroom.delivery.transmit import transmit
+from postroom.domain.outbound import DeliveryResult
 from tests.support.sink import SinkServer
 
 RETURN_PATH = "bounces+m_01jd9x@agents.example.org"

@@ -11,6 +11,7 @@ with SinkServer(starttls=True, auth=("relay-user", "s3cret")) as sink:
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 import threading
@@ -203,7 +204,8 @@ class _CountingController(Controller):
 
     def factory(self) -> SMTP:
         self._sink._connected()
-        return super().factory()
+        server: SMTP = super().factory()  # type: ignore[no-untyped-call]
+        return server
 
 
 class _Handler:
@@ -222,7 +224,7 @@ class _Handler:
         scripted, reply = self._sink._rset_reply()
         if not scripted:
             return "250 OK"
-        if reply is None and server.transport is not None:
+        if reply is None and isinstance(server.transport, asyncio.Transport):
             server.transport.abort()
         return reply or "421 4.4.2 gone"
 

@@ -64,7 +64,7 @@ class SmtpSessions:
     async def close_idle(self) -> int:
         """Close sessions parked longer than ``idle_seconds``; returns how many were closed."""
         now = self._monotonic()
-        expired = []
+        expired: list[Session] = []
         for key, parked in list(self._idle.items()):
             keep = [session for session in parked if now - session.parked_at < self.idle_seconds]
             expired.extend(session for session in parked if now - session.parked_at >= self.idle_seconds)
