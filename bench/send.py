@@ -204,7 +204,12 @@ async def measured(run: Awaitable[Run], sink: TimingSink, pid: int | None) -> Ru
 
 
 async def bench(
-    server: ServerProcess, sink: TimingSink, count: int, open_rate: float | None, open_loop_on: bool
+    server: ServerProcess,
+    sink: TimingSink,
+    count: int,
+    senders_list: list[int],
+    open_rate: float | None,
+    open_loop_on: bool,
 ) -> None:
     pid = server.process.pid if server.process is not None else None
     async with httpx.AsyncClient(timeout=120) as client:
@@ -217,18 +222,18 @@ async def bench(
         via_api = api_sender(client, server, created.json()["inbox_id"])
         direct = direct_sender(sink)
         await closed_loop(via_api, 20, 4, "warm-up")  # first-use costs (imports, caches) are not what we measure
-        baseline_20 = 0.0
-        for senders in (1, 20):
+        baseline_most = 0.0
+        for senders in senders_list:
             label = f"baseline aiosmtplib -> sink, {senders}"
             base = await measured(closed_loop(direct, count, senders, label), sink, None)
             print(base.summary(sink), flush=True)
-            if senders == 20:
-                baseline_20 = base.rate(sink)
+            if senders == max(senders_list):
+                baseline_most = base.rate(sink)
             label = f"API send -> sink, {senders} senders"
             api = await measured(closed_loop(via_api, count, senders, label), sink, pid)
             print(api.summary(sink), flush=True)
         if open_loop_on:
-            rate = open_rate or baseline_20 / 2
+            rate = open_rate or baseline_most / 2
             label = f"API send -> sink, open loop {rate:.0f}/s"
             api = await measured(open_loop(via_api, count, rate, label), sink, pid)
             print(api.summary(sink), flush=True)
@@ -252,8 +257,9 @@ def main() -> None:
         const=0.0,
         type=float,
         metavar="RATE",
-        help="also offer sends at RATE per second (default: half the 20-sender baseline) and report the latency",
+        help="also offer sends at RATE per second (default: half the baseline at the most senders); report latency",
     )
+    parser.add_argument("--senders", default="1,20", help="closed-loop runs at these numbers of senders (default 1,20)")
     parser.add_argument("--database-url", help="SQLAlchemy URL of a database for the server (default: SQLite)")
     parser.add_argument("--postgres", action="store_true", help="create a database on local PostgreSQL, drop it after")
     args = parser.parse_args()
@@ -264,7 +270,8 @@ def main() -> None:
         try:
             kind = "PostgreSQL" if url and url.startswith("postgresql") else "SQLite"
             print(f"{count} messages of ~{len(TEXT)} bytes each; {kind}; one `postroom serve` process", flush=True)
-            asyncio.run(bench(server, sink, count, args.open_loop or None, args.open_loop is not None))
+            senders = [int(n) for n in args.senders.split(",")]
+            asyncio.run(bench(server, sink, count, senders, args.open_loop or None, args.open_loop is not None))
             print(f"connections the sink accepted: {sink.connections}")
         finally:
             server.stop()
