@@ -3,15 +3,20 @@ closed meanwhile is replaced without losing the message or handing it over twice
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from postroom.delivery.connections import SmtpSessions
 from postroom.delivery.routing import Hop
 from postroom.delivery.transmit import transmit
 from postroom.domain.outbound import DeliveryResult
-from tests.support.sink import SinkServer
+from postroom.runtime import build
+from tests.conftest import make_settings
+from tests.support.sink import Received, SinkServer
 
 RETURN_PATH = "bounces+m_01jd9x@agents.example.org"
 HELO = "mail.agents.example.org"
@@ -144,3 +149,32 @@ async def test_a_session_is_retired_after_its_message_limit(sink: SinkServer) ->
     assert len(sink.wait_for(4)) == 4
     assert sink.connections - before == 2
     await sessions.close_all()
+
+
+def test_the_worker_delivers_consecutive_jobs_to_one_hop_over_one_connection(
+    database_url: str, tmp_path: Path, sink: SinkServer
+) -> None:
+    settings = make_settings(database_url, tmp_path, mx_overrides=f"b.test={sink.address}", delivery_concurrency=1)
+    runtime = build(settings, migrate=False)
+    try:
+        with TestClient(runtime.api(), raise_server_exceptions=False) as client:
+            client.headers["Authorization"] = f"Bearer {runtime.bootstrap.api_key}"
+            inbox = client.post("/v0/inboxes", json={"username": "sessions"}).json()["inbox_id"]
+            for number in range(3):
+                body = {"to": f"r{number}@b.test", "subject": f"number {number}", "text": "hi"}
+                assert client.post(f"/v0/inboxes/{inbox}/messages/send", json=body).status_code == 200
+        before = sink.connections
+        worker = runtime.delivery_worker()
+
+        async def deliver_then_stop() -> list[Received]:
+            running = asyncio.create_task(worker.run())
+            arrived = await asyncio.to_thread(sink.wait_for, 3)
+            await worker.stop(timeout=5)
+            running.cancel()
+            return arrived
+
+        arrived = asyncio.run(deliver_then_stop())
+    finally:
+        runtime.close()
+    assert sorted(message.rcpt_tos[0] for message in arrived) == ["r0@b.test", "r1@b.test", "r2@b.test"]
+    assert sink.connections - before == 1
