@@ -6,6 +6,7 @@ the peer dropped meanwhile is noticed before any message data is sent.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ import aiosmtplib
 IDLE_SECONDS = 5.0  # well below the 300 s RFC 5321 §4.5.3.2.7 lets a server wait, so peers rarely drop us first
 MAX_IDLE_PER_HOP = 8
 MAX_MESSAGES_PER_SESSION = 100  # bounds how long one session lives, as Postfix's reuse limits do
+QUIT_SECONDS = 5.0  # a peer slow to answer QUIT must not hold up a shutdown
 
 
 @dataclass
@@ -72,15 +74,13 @@ class SmtpSessions:
                 self._idle[key] = keep
             else:
                 del self._idle[key]
-        for session in expired:
-            await close(session.client)
+        await asyncio.gather(*(close(session.client) for session in expired))
         return len(expired)
 
     async def close_all(self) -> None:
         sessions = [session for parked in self._idle.values() for session in parked]
         self._idle.clear()
-        for session in sessions:
-            await close(session.client)
+        await asyncio.gather(*(close(session.client) for session in sessions))
 
     @property
     def idle_count(self) -> int:
@@ -92,6 +92,6 @@ async def close(client: aiosmtplib.SMTP) -> None:
     if not client.is_connected:
         return
     try:
-        await client.quit()
+        await client.quit(timeout=QUIT_SECONDS)
     except (aiosmtplib.SMTPException, OSError):
         client.close()
