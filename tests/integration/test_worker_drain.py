@@ -9,8 +9,9 @@ import threading
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from postroom.domain.outbound import DeliveryResult, OutboundJob
+from postroom.domain.outbound import OutboundJob
 from postroom.runtime import Runtime
+from postroom.services.sending.outbound import PreparedAttempt
 from postroom.storage.tables import delivery_jobs
 
 
@@ -30,14 +31,14 @@ def test_stopping_worker_hands_back_claimed_jobs_it_had_not_started(runtime: Run
     outbound = runtime.services.outbound
     screening = threading.Event()
     release_screen = threading.Event()
-    real_screen = outbound.screen
+    real_prepare = outbound.prepare
 
-    def slow_screen(job: OutboundJob) -> list[DeliveryResult]:
+    def slow_prepare(job: OutboundJob) -> PreparedAttempt:
         screening.set()
         release_screen.wait(10)
-        return real_screen(job)
+        return real_prepare(job)
 
-    outbound.screen = slow_screen  # type: ignore[method-assign]
+    outbound.prepare = slow_prepare  # type: ignore[method-assign]
     worker = runtime.delivery_worker()
 
     async def claim_then_stop() -> None:

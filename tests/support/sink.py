@@ -4,12 +4,14 @@ with SinkServer(starttls=True, auth=("relay-user", "s3cret")) as sink:
     sink.script_rcpt("x@b.test", "451 4.3.0 try later")          # the next RCPT TO:<x@b.test> only
     sink.script_rcpt("y@b.test", "550 5.1.1 no such user", always=True)
     sink.script_data("554 5.7.1 rejected")                       # the next DATA reply
+    sink.script_rset(None)                                       # hang up at the next RSET instead of answering
     ...  # deliver to sink.host:sink.port (POSTROOM_MX_OVERRIDES=f"b.test={sink.address}")
     [message] = sink.wait_for(1, timeout=10)
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 import threading
@@ -62,6 +64,8 @@ class SinkServer:
         self._rcpt_always: dict[str, str] = {}
         self._data_queue: deque[str] = deque()
         self._data_always: str | None = None
+        self._rset_queue: deque[str | None] = deque()
+        self.connections = 0  # sessions opened (the controller's own readiness probe included)
         self._arrived = threading.Condition()
         self._tempdir = TemporaryDirectory(prefix="postroom-sink-")
         self.ca = trustme.CA()
@@ -77,7 +81,8 @@ class SinkServer:
             parameters["authenticator"] = self._authenticate
             # aiosmtpd only sees STARTTLS as TLS; an implicit TLS listener is encrypted from the first byte.
             parameters["auth_require_tls"] = starttls
-        self._controller = Controller(
+        self._controller = _CountingController(
+            self,
             _Handler(self),
             hostname=SINK_HOST,
             port=self.port,
@@ -132,6 +137,19 @@ class SinkServer:
             else:
                 self._data_queue.append(reply)
 
+    def script_rset(self, reply: str | None) -> None:
+        """Answer the next RSET with ``reply``, or with ``None`` close the connection without answering."""
+        with self._arrived:
+            self._rset_queue.append(reply)
+
+    def _rset_reply(self) -> tuple[bool, str | None]:
+        with self._arrived:
+            return (True, self._rset_queue.popleft()) if self._rset_queue else (False, None)
+
+    def _connected(self) -> None:
+        with self._arrived:
+            self.connections += 1
+
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
         """Block until at least ``count`` messages were accepted; raises TimeoutError otherwise."""
         with self._arrived:
@@ -148,6 +166,7 @@ class SinkServer:
             self._rcpt_always.clear()
             self._data_queue.clear()
             self._data_always = None
+            self._rset_queue.clear()
 
     def _rcpt_reply(self, address: str) -> str:
         key = address.lower()
@@ -178,6 +197,17 @@ class SinkServer:
         return AuthResult(success=(auth_data.login, auth_data.password) == expected, handled=False, auth_data=auth_data)
 
 
+class _CountingController(Controller):
+    def __init__(self, sink: SinkServer, handler: object, **options: Any) -> None:
+        super().__init__(handler, **options)
+        self._sink = sink
+
+    def factory(self) -> SMTP:
+        self._sink._connected()
+        server: SMTP = super().factory()  # type: ignore[no-untyped-call]
+        return server
+
+
 class _Handler:
     def __init__(self, sink: SinkServer) -> None:
         self._sink = sink
@@ -189,6 +219,14 @@ class _Handler:
         if reply.startswith("2"):
             envelope.rcpt_tos.append(address)
         return reply
+
+    async def handle_RSET(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        scripted, reply = self._sink._rset_reply()
+        if not scripted:
+            return "250 OK"
+        if reply is None and isinstance(server.transport, asyncio.Transport):
+            server.transport.abort()
+        return reply or "421 4.4.2 gone"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         reply = self._sink._data_reply()

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import aiosmtplib
 
+from postroom.delivery.connections import Session, SmtpSessions, close
 from postroom.delivery.routing import Hop
 from postroom.domain.outbound import DeliveryResult
 
@@ -42,11 +43,13 @@ async def transmit(
     helo_name: str,
     timeout: float = 60.0,
     tls_context: ssl.SSLContext | None = None,
+    sessions: SmtpSessions | None = None,
 ) -> list[DeliveryResult]:
     """Try ``hops`` in order until one answers the transaction; one result per recipient, in order.
 
     ``tls_context`` replaces the default contexts: verified for a relay or implicit TLS, unverified for
-    opportunistic STARTTLS to an MX host (as MTAs do, since MX certificates rarely match).
+    opportunistic STARTTLS to an MX host (as MTAs do, since MX certificates rarely match). With ``sessions``, an
+    open session to the hop is used when there is one, and the session is kept open for the next message.
     """
     if not recipients:
         return []
@@ -54,7 +57,7 @@ async def transmit(
     last_code: int | None = None
     for hop in hops:
         try:
-            results = await _deliver_via(hop, mail_from, recipients, raw, helo_name, timeout, tls_context)
+            results = await _deliver_via(hop, mail_from, recipients, raw, helo_name, timeout, tls_context, sessions)
             return [_blame_our_greeting(result, hop, helo_name) for result in results]
         except _HopFailed as failure:
             failures.append(f"{hop.host}:{hop.port}: {failure.detail}")
@@ -89,49 +92,116 @@ async def _deliver_via(
     helo_name: str,
     timeout: float,
     tls_context: ssl.SSLContext | None,
+    sessions: SmtpSessions | None,
 ) -> list[DeliveryResult]:
+    envelope = (mail_from, recipients, raw)
     try:
-        return await _deliver_once(hop, mail_from, recipients, raw, helo_name, timeout, tls_context, starttls=True)
+        return await _deliver_once(hop, envelope, helo_name, timeout, tls_context, sessions, starttls=True)
     except _OpportunisticTlsFailed:
         # As MTAs do: a host whose TLS is broken still gets the mail in plain text rather than none at all.
-        return await _deliver_once(hop, mail_from, recipients, raw, helo_name, timeout, tls_context, starttls=False)
+        return await _deliver_once(hop, envelope, helo_name, timeout, tls_context, sessions, starttls=False)
+
+
+_Envelope = tuple[str, Sequence[str], bytes]
+
+
+class _SessionLost(Exception):
+    """A kept session turned out closed before the message was handed over: try again on a new one."""
 
 
 async def _deliver_once(
     hop: Hop,
-    mail_from: str,
-    recipients: Sequence[str],
-    raw: bytes,
+    envelope: _Envelope,
     helo_name: str,
     timeout: float,
     tls_context: ssl.SSLContext | None,
+    sessions: SmtpSessions | None,
     *,
     starttls: bool,
 ) -> list[DeliveryResult]:
-    verified = hop.implicit_tls or hop.require_tls
-    context = tls_context or (_verified_context() if verified else _unverified_context())
-    client = aiosmtplib.SMTP(
+    key = (hop, tls_context, starttls)
+    if sessions is not None and (kept := sessions.take(key)) is not None:
+        try:
+            results = await _on_kept_session(kept.client, envelope)
+        except _SessionLost:
+            kept.client.close()
+        except BaseException:
+            await close(kept.client)
+            raise
+        else:
+            await sessions.park(key, kept)
+            return results
+    client = _new_client(hop, helo_name, timeout, tls_context)
+    results = await _on_new_session(client, hop, envelope, tls_context, starttls=starttls)
+    if sessions is not None:
+        await sessions.park(key, Session(client))
+    else:
+        await close(client)
+    return results
+
+
+async def _on_kept_session(client: aiosmtplib.SMTP, envelope: _Envelope) -> list[DeliveryResult]:
+    """RSET, then the transaction; a peer that dropped the session before DATA raises _SessionLost.
+
+    Nothing was handed over until DATA (whose own failures come back as temporary results), so sending the
+    message again on a new session neither loses it nor delivers it twice.
+    """
+    try:
+        await client.rset()
+        return await _transaction(client, *envelope)
+    except aiosmtplib.SMTPResponseException as error:
+        if error.code == 421:  # the server is closing this session (RFC 5321 §3.8)
+            raise _SessionLost(str(error)) from error
+        raise _hop_failure(error) from error
+    except aiosmtplib.SMTPTimeoutError as error:
+        raise _hop_failure(error) from error
+    except (aiosmtplib.SMTPServerDisconnected, OSError) as error:
+        raise _SessionLost(str(error)) from error
+    except aiosmtplib.SMTPException as error:
+        raise _hop_failure(error) from error
+
+
+def _new_client(hop: Hop, helo_name: str, timeout: float, tls_context: ssl.SSLContext | None) -> aiosmtplib.SMTP:
+    return aiosmtplib.SMTP(
         hostname=hop.host,
         port=hop.port,
         local_hostname=helo_name,
         timeout=timeout,
         use_tls=hop.implicit_tls,
         start_tls=False,
-        tls_context=context,
+        tls_context=_context(hop, tls_context),
     )
+
+
+def _context(hop: Hop, tls_context: ssl.SSLContext | None) -> ssl.SSLContext:
+    verified = hop.implicit_tls or hop.require_tls
+    return tls_context or (_verified_context() if verified else _unverified_context())
+
+
+async def _on_new_session(
+    client: aiosmtplib.SMTP, hop: Hop, envelope: _Envelope, tls_context: ssl.SSLContext | None, *, starttls: bool
+) -> list[DeliveryResult]:
+    """Connect, greet, secure, authenticate and run the transaction; the client is closed when this raises."""
     try:
-        await _open(client, hop, context, starttls=starttls)
-        return await _transaction(client, mail_from, recipients, raw)
-    except _OpportunisticTlsFailed:
-        raise
-    except aiosmtplib.SMTPResponseException as error:
-        raise _HopFailed(f"{error.code} {error.message}", error.code) from error
-    except aiosmtplib.SMTPTimeoutError as error:
-        raise _HopFailed(f"timeout: {error}") from error
-    except (aiosmtplib.SMTPException, OSError) as error:
-        raise _HopFailed(_reason(error)) from error
-    finally:
-        await _close(client)
+        await _open(client, hop, _context(hop, tls_context), starttls=starttls)
+        return await _transaction(client, *envelope)
+    except BaseException as error:
+        await close(client)
+        failure = _hop_failure(error)
+        if failure is error:
+            raise
+        raise failure from error
+
+
+def _hop_failure(error: BaseException) -> BaseException:
+    """What a failed session means for the hop: _HopFailed for SMTP and network errors, anything else as it is."""
+    if isinstance(error, aiosmtplib.SMTPResponseException):
+        return _HopFailed(f"{error.code} {error.message}", error.code)
+    if isinstance(error, aiosmtplib.SMTPTimeoutError):
+        return _HopFailed(f"timeout: {error}")
+    if isinstance(error, (aiosmtplib.SMTPException, OSError)):
+        return _HopFailed(_reason(error))
+    return error
 
 
 async def _open(client: aiosmtplib.SMTP, hop: Hop, context: ssl.SSLContext, *, starttls: bool = True) -> None:
@@ -271,12 +341,3 @@ def _unverified_context() -> ssl.SSLContext:
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     return context
-
-
-async def _close(client: aiosmtplib.SMTP) -> None:
-    if not client.is_connected:
-        return
-    try:
-        await client.quit()
-    except (aiosmtplib.SMTPException, OSError):
-        client.close()

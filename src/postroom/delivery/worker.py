@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from postroom.delivery.connections import SmtpSessions
 from postroom.delivery.routing import Hop, NoRoute, Resolver, hops_for
 from postroom.delivery.transmit import transmit
 from postroom.domain.outbound import DeliveryResult, OutboundJob, Outcome
@@ -42,6 +43,7 @@ class DeliveryWorker:
         concurrency: int = 8,
         poll_seconds: float = 1.0,
         attempt_seconds: float = 540.0,
+        sessions: SmtpSessions | None = None,
     ) -> None:
         self._outbound = outbound
         self._routes = routes
@@ -54,6 +56,8 @@ class DeliveryWorker:
         self._draining = False
         self._attempts: dict[asyncio.Task[None], OutboundJob] = {}
         self._sending: set[str] = set()  # job ids whose message is being handed over: never handed back
+        # Consecutive messages to one hop share an SMTP session instead of connecting and greeting each time.
+        self._sessions = sessions if sessions is not None else SmtpSessions()
 
     def wake(self) -> None:
         """Thread-safe: new jobs were committed; look now rather than at the next poll."""
@@ -63,11 +67,13 @@ class DeliveryWorker:
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
         recorder = asyncio.create_task(self._record_results())
+        closer = asyncio.create_task(self._close_idle_sessions())
         try:
             await self._claim_and_attempt()
             await asyncio.Future()  # drained: results are still recorded until stop() is done and cancels this
         finally:
             recorder.cancel()
+            closer.cancel()
 
     @property
     def draining(self) -> bool:
@@ -104,6 +110,15 @@ class DeliveryWorker:
         if unstarted:
             await asyncio.to_thread(self._outbound.release, unstarted)
             log.info("handed back %d delivery jobs not yet started", len(unstarted))
+        await self._sessions.close_all()
+
+    async def _close_idle_sessions(self) -> None:
+        while True:
+            await asyncio.sleep(self._sessions.idle_seconds / 2)
+            try:
+                await self._sessions.close_idle()
+            except Exception:
+                log.exception("closing idle SMTP sessions failed")
 
     async def _claim_and_attempt(self) -> None:
         running: set[asyncio.Task[None]] = set()
@@ -164,15 +179,15 @@ class DeliveryWorker:
                 )
 
     async def _results(self, job: OutboundJob) -> list[DeliveryResult]:
-        rejected = await asyncio.to_thread(self._outbound.screen, job)
+        prepared = await asyncio.to_thread(self._outbound.prepare, job)
+        rejected = prepared.rejected
         refused = {result.address for result in rejected}
         addresses = [address for address in job.recipients if address not in refused]
-        raw = await asyncio.to_thread(self._outbound.raw, job)
+        raw = prepared.raw
         if raw is None or not addresses:
             return rejected
-        local = await asyncio.to_thread(self._outbound.is_local, job)
         self._sending.add(job.job_id)
-        if local:
+        if prepared.local:
             delivered = await asyncio.to_thread(self._outbound.deliver_locally, job, raw, addresses)
             return [*rejected, *delivered]
         return [*rejected, *await self._transmit(job, raw, addresses)]
@@ -197,4 +212,5 @@ class DeliveryWorker:
             raw=raw,
             helo_name=routes.helo_name,
             timeout=routes.timeout_seconds,
+            sessions=self._sessions,
         )

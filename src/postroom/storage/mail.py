@@ -60,10 +60,12 @@ class SqlMailRepository:
         self._c = connection
         self._search_timeout = search_timeout_seconds
 
-    def _insert_ignoring_duplicates(self, rows: list[dict[str, object]]) -> Insert:
+    def _insert_ignoring_duplicates(self) -> Insert:
+        # Executed with a list of rows (executemany): one compiled statement, cached across calls, unlike a
+        # multi-row VALUES whose SQL changes with the number of rows.
         if self._c.dialect.name == "postgresql":
-            return postgresql.insert(thread_keys).values(rows).on_conflict_do_nothing()
-        return sqlite.insert(thread_keys).values(rows).on_conflict_do_nothing()
+            return postgresql.insert(thread_keys).on_conflict_do_nothing()
+        return sqlite.insert(thread_keys).on_conflict_do_nothing()
 
     def message_exists(self, inbox_id: str, message_id: str) -> bool:
         query = select(messages.c.row_id).where(messages.c.inbox_id == inbox_id, messages.c.message_id == message_id)
@@ -90,7 +92,7 @@ class SqlMailRepository:
             rows: list[dict[str, object]] = [
                 {"inbox_id": inbox_id, "message_id": key, "thread_id": thread_id} for key in keys
             ]
-            self._c.execute(self._insert_ignoring_duplicates(rows))
+            self._c.execute(self._insert_ignoring_duplicates(), rows)
 
     def _thread(self, row: RowMapping) -> Thread:
         return Thread(**{name: row[name] for name in _THREAD_COLUMNS})

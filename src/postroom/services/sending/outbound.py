@@ -6,6 +6,7 @@ per job attempt, and only while the worker's lease on the job still holds.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from postroom.domain.ids import new_id
@@ -17,6 +18,15 @@ from postroom.services.outbox import commit_and_wake
 from postroom.services.ports import BlobStore, Clock, UnitOfWork, UnitOfWorkFactory, Wakeups
 from postroom.services.sending.outcomes import apply_results
 from postroom.services.trust.lists import evaluate
+
+
+@dataclass(frozen=True)
+class PreparedAttempt:
+    """What a delivery attempt needs to know before it sends."""
+
+    rejected: list[DeliveryResult]  # recipients blocked since the message was queued
+    raw: bytes | None  # the signed bytes; None when the message was deleted meanwhile
+    local: bool  # delivered to inboxes here rather than over SMTP
 
 
 class OutboundService:
@@ -56,33 +66,43 @@ class OutboundService:
                 uow.outbound_jobs.release(job.job_id, job.lease or "", now)
             uow.commit()  # other processes' workers find them at their next poll
 
-    def is_local(self, job: OutboundJob) -> bool:
-        """Recipients at a domain hosted here are always delivered here, whatever relay or MX is configured."""
-        if job.domain == self._hosted.default_domain:
-            return True
+    def prepare(self, job: OutboundJob) -> PreparedAttempt:
+        """Screen the recipients, find the bytes and the route of one attempt, reading in one transaction."""
         with self._uow() as uow:
-            return self._hosted.receives_at(uow, job.domain)
+            rejected = self._screen(uow, job)
+            message = uow.mail.get_message_row(job.row_id)
+            local = self._is_local(uow, job)
+        return PreparedAttempt(rejected, self._read(message.raw_blob_key) if message else None, local)
 
     def raw(self, job: OutboundJob) -> bytes | None:
         """The signed bytes to transmit; None when the message was deleted meanwhile."""
         with self._uow() as uow:
             message = uow.mail.get_message_row(job.row_id)
-        if message is None:
-            return None
-        with self._blobs.open(message.raw_blob_key) as stream:
-            return stream.read()
+        return self._read(message.raw_blob_key) if message else None
 
     def screen(self, job: OutboundJob) -> list[DeliveryResult]:
         """Recipients blocked since the message was queued (a bounce, a list entry) are rejected, not attempted."""
-        results = []
         with self._uow() as uow:
-            inbox = uow.inboxes.get(job.inbox_id)
-            if inbox is None:
-                return []
-            for address in job.recipients:
-                decision = evaluate(uow, inbox, "send", address)
-                if not decision.allowed:
-                    results.append(DeliveryResult(address, "rejected", None, decision.reason))
+            return self._screen(uow, job)
+
+    def _is_local(self, uow: UnitOfWork, job: OutboundJob) -> bool:
+        """Recipients at a domain hosted here are always delivered here, whatever relay or MX is configured."""
+        return job.domain == self._hosted.default_domain or self._hosted.receives_at(uow, job.domain)
+
+    def _read(self, blob_key: str) -> bytes:
+        with self._blobs.open(blob_key) as stream:
+            return stream.read()
+
+    @staticmethod
+    def _screen(uow: UnitOfWork, job: OutboundJob) -> list[DeliveryResult]:
+        inbox = uow.inboxes.get(job.inbox_id)
+        if inbox is None:
+            return []
+        results = []
+        for address in job.recipients:
+            decision = evaluate(uow, inbox, "send", address)
+            if not decision.allowed:
+                results.append(DeliveryResult(address, "rejected", None, decision.reason))
         return results
 
     def deliver_locally(self, job: OutboundJob, raw: bytes, addresses: list[str]) -> list[DeliveryResult]:
