@@ -33,6 +33,9 @@ _OUTBOX_FIELDS = (
 _WEBHOOK_COLUMNS = [column.name for column in webhooks.c]
 _DELIVERY_COLUMNS = [column.name for column in webhook_deliveries.c]
 
+_INSERT_OUTBOX = insert(outbox)  # constant: compiled once for every event
+_INSERT_INBOX_EVENTS = insert(inbox_events)
+
 
 def _event(row: RowMapping) -> OutboxEvent:
     return OutboxEvent(**{name: row[name] for name in _OUTBOX_FIELDS})
@@ -44,7 +47,7 @@ class SqlOutboxRepository:
         self._added: list[str] = []
 
     def add(self, event: OutboxEvent) -> None:
-        self._c.execute(insert(outbox), {**vars(event), "data": dict(event.data)})
+        self._c.execute(_INSERT_OUTBOX, {**vars(event), "data": dict(event.data)})
         # The Metrics API's event counts change in the transaction that records the event, never apart from it.
         owner = MetricOwner(event.organization_id, event.pod_id, event.inbox_id)
         defer_rollups(self._c, owner, event_increments(event.event_type, event.data), event.created_at)
@@ -234,7 +237,7 @@ class SqlInboxEventRepository:
 
     def add_many(self, events: list[InboxEvent]) -> None:
         if events:
-            self._c.execute(insert(inbox_events), [vars(event) for event in events])
+            self._c.execute(_INSERT_INBOX_EVENTS, [vars(event) for event in events])
 
     def list_page(self, inbox_id: str, page: PageRequest) -> list[InboxEvent]:
         query = select(inbox_events).where(inbox_events.c.inbox_id == inbox_id)

@@ -29,6 +29,25 @@ _UPDATE_THREAD = (
     .values({name: bindparam(f"new_{name}") for name in _THREAD_COLUMNS if name != "thread_id"})
 )
 
+# Constant statements for the writes and lookups of every filed message: their compiled SQL and cache keys are
+# reused, where a statement built per call is keyed again each time.
+_MESSAGE_EXISTS = (
+    select(messages.c.row_id)
+    .where(messages.c.inbox_id == bindparam("inbox_id"), messages.c.message_id == bindparam("message_id"))
+    .limit(1)
+)
+_THREAD_FOR_KEYS = (
+    select(thread_keys.c.thread_id)
+    .where(
+        thread_keys.c.inbox_id == bindparam("inbox_id"),
+        thread_keys.c.message_id.in_(bindparam("keys", expanding=True)),
+    )
+    .limit(1)
+)
+_INSERT_THREAD = insert(threads)
+_INSERT_MESSAGE = insert(messages)
+_INSERT_LABELS = insert(message_labels)
+
 
 def _attachment(row: RowMapping) -> Attachment:
     return Attachment(
@@ -68,8 +87,7 @@ class SqlMailRepository:
         return sqlite.insert(thread_keys).on_conflict_do_nothing()
 
     def message_exists(self, inbox_id: str, message_id: str) -> bool:
-        query = select(messages.c.row_id).where(messages.c.inbox_id == inbox_id, messages.c.message_id == message_id)
-        return self._c.execute(query.limit(1)).first() is not None
+        return self._c.execute(_MESSAGE_EXISTS, {"inbox_id": inbox_id, "message_id": message_id}).first() is not None
 
     def lock_thread_keys(self, inbox_id: str, keys: list[str]) -> None:
         # PostgreSQL: one transaction-scoped advisory lock per key, taken in a fixed order (no deadlock between
@@ -82,10 +100,7 @@ class SqlMailRepository:
     def thread_for_keys(self, inbox_id: str, keys: list[str]) -> str | None:
         if not keys:
             return None
-        query = select(thread_keys.c.thread_id).where(
-            thread_keys.c.inbox_id == inbox_id, thread_keys.c.message_id.in_(keys)
-        )
-        return self._c.execute(query.limit(1)).scalar()
+        return self._c.execute(_THREAD_FOR_KEYS, {"inbox_id": inbox_id, "keys": keys}).scalar()
 
     def add_thread_keys(self, inbox_id: str, keys: list[str], thread_id: str) -> None:
         if keys:
@@ -103,16 +118,16 @@ class SqlMailRepository:
         return self._thread(row) if row else None
 
     def add_thread(self, thread: Thread) -> None:
-        write_checked(self._c, insert(threads), {name: getattr(thread, name) for name in _THREAD_COLUMNS})
+        write_checked(self._c, _INSERT_THREAD, {name: getattr(thread, name) for name in _THREAD_COLUMNS})
 
     def update_thread(self, thread: Thread) -> None:
         self._c.execute(_UPDATE_THREAD, {f"new_{name}": getattr(thread, name) for name in _THREAD_COLUMNS})
 
     def add_message(self, message: Message, search_document: str) -> None:
-        write_checked(self._c, insert(messages), {name: getattr(message, name) for name in _MESSAGE_COLUMNS})
+        write_checked(self._c, _INSERT_MESSAGE, {name: getattr(message, name) for name in _MESSAGE_COLUMNS})
         index_message(self._c, message.row_id, search_document)
         if message.labels:
-            self._c.execute(insert(message_labels), [{"row_id": message.row_id, "label": x} for x in message.labels])
+            self._c.execute(_INSERT_LABELS, [{"row_id": message.row_id, "label": x} for x in message.labels])
         if message.attachments:
             rows = [
                 {
@@ -208,7 +223,7 @@ class SqlMailRepository:
     def set_labels(self, message: Message) -> None:
         self._c.execute(message_labels.delete().where(message_labels.c.row_id == message.row_id))
         if message.labels:
-            self._c.execute(insert(message_labels), [{"row_id": message.row_id, "label": x} for x in message.labels])
+            self._c.execute(_INSERT_LABELS, [{"row_id": message.row_id, "label": x} for x in message.labels])
         values = {"labels": message.labels, "updated_at": message.updated_at}
         self._c.execute(update(messages).where(messages.c.row_id == message.row_id).values(**values))
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    bindparam,
     case,
     cast,
     column,
@@ -68,21 +69,31 @@ def recipients_text(dialect: str) -> ColumnElement[str]:
     return to.concat(newline).concat(cc).concat(newline).concat(bcc)
 
 
+# Constant statements for indexing each filed message (compiled once, not keyed again per message).
+_INDEX_POSTGRES = insert(postgres_index).values(
+    row_id=bindparam("row_id"), document=func.to_tsvector(_SIMPLE, bindparam("document", type_=Text))
+)
+_ADD_SQLITE_DOC = insert(search_docs).values(row_id=bindparam("row_id"))
+_INDEX_SQLITE = insert(sqlite_index).values(rowid=bindparam("rowid"), document=bindparam("document"))
+_INDEX_SQLITE_FIELDS = insert(sqlite_fields).from_select(
+    ["rowid", "subject", "sender", "recipients"],
+    select(bindparam("doc_id", type_=Integer), messages.c.subject, messages.c.from_, recipients_text("sqlite")).where(
+        messages.c.row_id == bindparam("row_id")
+    ),
+)
+
+
 def index_message(connection: Connection, row_id: str, document: str) -> None:
     """Add one stored message's search document (``postroom.domain.search.message_document``) to the index.
 
     On SQLite the message's subject, sender and recipients are copied into the trigram table as well.
     """
     if connection.dialect.name == "postgresql":
-        connection.execute(insert(postgres_index).values(row_id=row_id, document=func.to_tsvector(_SIMPLE, document)))
+        connection.execute(_INDEX_POSTGRES, {"row_id": row_id, "document": document})
         return
-    doc_id = connection.execute(insert(search_docs).values(row_id=row_id)).lastrowid
-    connection.execute(insert(sqlite_index).values(rowid=doc_id, document=document))
-    fields = select(literal(doc_id), messages.c.subject, messages.c.from_, recipients_text("sqlite")).where(
-        messages.c.row_id == row_id
-    )
-    columns = ["rowid", "subject", "sender", "recipients"]
-    connection.execute(insert(sqlite_fields).from_select(columns, fields))
+    doc_id = connection.execute(_ADD_SQLITE_DOC, {"row_id": row_id}).lastrowid
+    connection.execute(_INDEX_SQLITE, {"rowid": doc_id, "document": document})
+    connection.execute(_INDEX_SQLITE_FIELDS, {"doc_id": doc_id, "row_id": row_id})
 
 
 def _word_query(dialect: str, terms: tuple[str, ...]) -> str | ColumnElement[object]:

@@ -127,11 +127,13 @@ def file_in_thread(uow: UnitOfWork, message: Message) -> None:
     new_thread = thread is None
     if thread is None:
         thread = start_thread(new_id("thd"), message)
-        uow.mail.add_thread(thread)
+        absorb(thread, message)
+        uow.mail.add_thread(thread)  # written once, already holding its first message
     message.thread_id = thread.thread_id
     uow.mail.add_message(message, message_document(message, html_to_text))
     usage.message_filed(uow, message, new_thread=new_thread)
     log_new_message_labels(uow, message, message.created_at)
     uow.mail.add_thread_keys(message.inbox_id, keys, thread.thread_id)
-    absorb(thread, message)
-    uow.mail.update_thread(thread)
+    if not new_thread:
+        absorb(thread, message)
+        uow.mail.update_thread(thread)
