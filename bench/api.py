@@ -1,4 +1,5 @@
-"""Inbox create/get/list throughput and p50/p99 latency beside a bare FastAPI endpoint, and list latency at scale.
+"""Inbox create/get/list and message get throughput and p50/p99 latency beside a bare FastAPI endpoint, and list
+latency at scale.
 
 Prints figures only, never asserts timings. Run from the repository root: ``.venv/bin/python bench/api.py``.
 """
@@ -23,7 +24,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 import psycopg
@@ -33,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # `tests.support.server` starts the real `postroom serve` process
 
+from tests.support.mail import send_mail  # noqa: E402
 from tests.support.server import ServerProcess, free_port  # noqa: E402
 
 from postroom.config import Settings  # noqa: E402
@@ -48,6 +50,7 @@ DEEP_PAGE = 20  # rows 951-1000: exists at both sizes (the last page at 1,000); 
 BARE_SYNC = "bare GET (def, threadpool)"
 BARE_ASYNC = "bare GET (async def)"
 POSTROOM_GET = "postroom GET /v0/inboxes/{id}"
+POSTROOM_GET_MESSAGE = "postroom GET .../messages/{id}"
 CLIENT_BUSY = 0.75
 CONNECTION_FAILED = 599  # stands for a request that failed below HTTP (connection reset or closed)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -333,13 +336,25 @@ def list_path(token: str | None, limit: int = PAGE) -> str:
     return f"/v0/inboxes?{urlencode(query)}"
 
 
-async def phase_throughput(postroom: Target, bare: Target, config: Config, driver: type[Driver]) -> list[Result]:
+async def stored_message_path(client: httpx.AsyncClient, smtp_port: int, inbox_id: str) -> str:
+    """Deliver one message to ``inbox_id`` over SMTP and return its GET path (the id percent-encoded, as the TS
+    SDK sends it)."""
+    message_id = await asyncio.to_thread(send_mail, smtp_port, inbox_id, "Bench message", "Hello from the bench.\n")
+    response = await client.get(f"/v0/inboxes/{inbox_id}/messages/{quote(message_id, safe='')}")
+    response.raise_for_status()
+    return f"/v0/inboxes/{inbox_id}/messages/{quote(message_id, safe='')}"
+
+
+async def phase_throughput(
+    postroom: Target, bare: Target, smtp_port: int, config: Config, driver: type[Driver]
+) -> list[Result]:
     async with httpx.AsyncClient(base_url=postroom.base_url, headers=postroom.headers, timeout=60) as client:
         for index in range(GET_POOL):
             body = {"username": f"get-{index}", "display_name": "Bench Inbox"}
             response = await client.post("/v0/inboxes", json=body)
             if response.status_code != 409:  # 409: left by an earlier run on the same --database-url
                 response.raise_for_status()
+        message_path = await stored_message_path(client, smtp_port, f"get-0@{DOMAIN}")
     pool = [f"get-{index}@{DOMAIN}" for index in range(GET_POOL)]
     create_tag = itertools.count()
     run_tag = secrets.token_hex(3)
@@ -356,6 +371,7 @@ async def phase_throughput(postroom: Target, bare: Target, config: Config, drive
         (BARE_SYNC, bare, lambda n: ("GET", f"/inboxes/{pool[n % GET_POOL]}", None)),
         (BARE_ASYNC, bare, lambda n: ("GET", f"/async/inboxes/{pool[n % GET_POOL]}", None)),
         (POSTROOM_GET, postroom, lambda n: ("GET", f"/v0/inboxes/{pool[n % GET_POOL]}", None)),
+        (POSTROOM_GET_MESSAGE, postroom, lambda n: ("GET", message_path, None)),
         ("postroom GET /v0/inboxes?limit=50", postroom, lambda n: ("GET", first_page, None)),
         ("postroom POST /v0/inboxes", postroom, create),
     ]
@@ -369,15 +385,18 @@ async def phase_throughput(postroom: Target, bare: Target, config: Config, drive
 
 def print_ratios(results: list[Result], config: Config) -> None:
     by_key = {(r.label, r.concurrency): r for r in results}
-    print("\npostroom GET inbox vs bare GET (goal: within 2x, i.e. every ratio <= 2.0)")
-    print(f"{'baseline':<28}{'clients':>8}{'p50 ratio':>11}{'p99 ratio':>11}{'req/s ratio':>13}{'CPU/req ratio':>15}")
-    for baseline in (BARE_SYNC, BARE_ASYNC):
-        for concurrency in config.concurrency:
-            bare, ours = by_key[(baseline, concurrency)], by_key[(POSTROOM_GET, concurrency)]
-            print(
-                f"{baseline:<28}{concurrency:>8}{ours.p50 / bare.p50:>10.2f}x{ours.p99 / bare.p99:>10.2f}x"
-                f"{bare.rps / ours.rps:>12.2f}x{ours.server_ms_per_request / bare.server_ms_per_request:>14.2f}x"
-            )
+    for name, operation in (("GET inbox", POSTROOM_GET), ("GET message", POSTROOM_GET_MESSAGE)):
+        print(f"\npostroom {name} vs bare GET (goal: within 2x, i.e. every ratio <= 2.0)")
+        print(
+            f"{'baseline':<28}{'clients':>8}{'p50 ratio':>11}{'p99 ratio':>11}{'req/s ratio':>13}{'CPU/req ratio':>15}"
+        )
+        for baseline in (BARE_SYNC, BARE_ASYNC):
+            for concurrency in config.concurrency:
+                bare, ours = by_key[(baseline, concurrency)], by_key[(operation, concurrency)]
+                print(
+                    f"{baseline:<28}{concurrency:>8}{ours.p50 / bare.p50:>10.2f}x{ours.p99 / bare.p99:>10.2f}x"
+                    f"{bare.rps / ours.rps:>12.2f}x{ours.server_ms_per_request / bare.server_ms_per_request:>14.2f}x"
+                )
     print("(latency and CPU ratios are postroom/bare; the req/s ratio is bare/postroom: > 1 means postroom is slower)")
 
 
@@ -536,9 +555,12 @@ async def bench(args: argparse.Namespace, database_url: str | None, work_dir: Pa
         postroom = Target(server.base_url, server.process.pid, {"Authorization": f"Bearer {server.api_key}"})
         with bare_server(work_dir / "bare.log") as (bare_url, bare_pid):
             print(f"\nthroughput and latency ({config.requests} requests per row after {config.warmup} warm-up)\n")
-            results = await phase_throughput(postroom, Target(bare_url, bare_pid, postroom.headers), config, driver)
+            bare = Target(bare_url, bare_pid, postroom.headers)
+            results = await phase_throughput(postroom, bare, server.smtp_port, config, driver)
         print_results(results)
         print_ratios(results, config)
+        if args.no_scale:
+            return
         engine = create_engine(url)
         try:
             await phase_list_scaling(postroom, engine, config, driver)
@@ -567,6 +589,7 @@ def main() -> None:
         default="httpx",
         help="load generator: httpx (default) or raw asyncio streams (much cheaper per request)",
     )
+    parser.add_argument("--no-scale", action="store_true", help="skip the list-at-scale phase")
     parser.add_argument("--no-access-log", action="store_true", help="run postroom with POSTROOM_ACCESS_LOG=false")
     parser.add_argument(
         "--key-cache-seconds", type=float, default=None, help="POSTROOM_API_KEY_CACHE_SECONDS (0: every request reads)"

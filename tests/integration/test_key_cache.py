@@ -71,3 +71,25 @@ def test_a_failed_change_keeps_the_cache(client: TestClient) -> None:
     assert _status(client, secret) == 200
     assert client.delete("/v0/api-keys/key_does_not_exist").status_code == 404
     assert _status(client, secret) == 200
+
+
+def test_a_principal_from_memory_only_while_the_cache_would_answer(
+    client: TestClient, runtime: Runtime, clock: TestClock
+) -> None:
+    """What the event loop may answer without the database: a well-formed key fresh in the cache, else nothing."""
+    access = runtime.services.access
+    key_id, secret = _key(client)
+    assert access.cached_principal(f"Bearer {secret}") is None  # never read here yet
+    assert _status(client, secret) == 200  # read, remembered, used_at written
+    principal = access.cached_principal(f"Bearer {secret}")
+    assert principal is not None
+    assert principal.api_key_id == key_id
+    for malformed in (None, "", f"Basic {secret}", "Bearer ", "Bearer pr_unknown"):
+        assert access.cached_principal(malformed) is None
+    clock.advance(seconds=1)
+    assert access.cached_principal(f"Bearer {secret}") is None  # aged: the database answers again
+    assert _status(client, secret) == 200
+    assert access.cached_principal(f"Bearer {secret}") is not None
+    assert client.delete(f"/v0/api-keys/{key_id}").status_code == 204
+    assert access.cached_principal(f"Bearer {secret}") is None  # a key change here empties the cache at once
+    assert _status(client, secret) == 401

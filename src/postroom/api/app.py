@@ -69,7 +69,9 @@ def create_app(
     app.state.failed_authentications = FailedAuthentications(failure_limiter)
     errors.install(app)
     openapi.install(app)
-    routes = (health, identity, inboxes, pods, api_keys, threads, send, messages, domains, drafts, webhooks, lists)
+    # FastAPI tries routes one by one, so the most requested (inboxes, messages) come early; no two routers match
+    # the same method and path, and send stays ahead of messages so a wrong method there gets the same 405 as before.
+    routes = (inboxes, send, messages, threads, health, identity, pods, api_keys, domains, drafts, webhooks, lists)
     for module in (*routes, inbox_events, metrics, downloads):
         app.include_router(module.router)
     app.include_router(websocket.router)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from pydantic import BeforeValidator
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from postroom.api.ratelimit import FailedAuthentications, RateLimiter
@@ -50,10 +51,29 @@ def principal_of(connection: HTTPConnection, authorization: str | None) -> Princ
     return principal
 
 
-def authenticate(request: Request) -> Principal:
-    """Runs in the threadpool (it reads the database); the other dependencies are cheap and run on the loop."""
+async def authenticate(request: Request) -> Principal:
+    """On the event loop when this process can answer from memory: a key it authenticated lately, still fresh in
+    the key cache, and rate limits held here. Anything else (a cache miss, a ``used_at`` write, an unknown key, a
+    shared rate-limit store) reads a database or a store, so it runs in the threadpool as a whole."""
     limiter: RateLimiter = request.app.state.rate_limiter
-    principal = principal_of(request, authorization_header(request))
+    if limiter.in_memory:
+        authorization = authorization_header(request)
+        failures: FailedAuthentications = request.app.state.failed_authentications
+        if authorization and failures.known(authorization):
+            container: Services = request.app.state.services
+            principal = container.access.cached_principal(authorization)
+            if principal is not None:
+                failures.succeeded(authorization)
+                return _admitted(request, limiter, principal)
+    return await run_in_threadpool(_authenticate_in_thread, request)
+
+
+def _authenticate_in_thread(request: Request) -> Principal:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return _admitted(request, limiter, principal_of(request, authorization_header(request)))
+
+
+def _admitted(request: Request, limiter: RateLimiter, principal: Principal) -> Principal:
     request.state.api_key_id = principal.api_key_id
     limiter.acquire(principal.api_key_id)
     return principal

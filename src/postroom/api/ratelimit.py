@@ -75,6 +75,12 @@ class RateLimiter:
         self._limits = limits if limits is not None else MemoryRateLimits(max_keys, seconds)
         self._namespace = namespace  # keeps the limits apart in a store they share
 
+    @property
+    def in_memory(self) -> bool:
+        """True when ``acquire`` never leaves this process (budgets held here, or no limit), so it may run on the
+        event loop."""
+        return self._rate <= 0 or isinstance(self._limits, MemoryRateLimits)
+
     def acquire(self, key: str) -> None:
         """Take one request for ``key`` or raise RateLimited with the seconds until one is available."""
         if self._rate <= 0:
@@ -121,6 +127,11 @@ class FailedAuthentications:
         if wait <= 0:
             return
         raise RateLimited(math.ceil(wait), TOO_MANY_FAILURES)
+
+    def known(self, credential: str) -> bool:
+        """Whether ``credential`` authenticated in this process lately: ``check`` then passes without the store."""
+        with self._lock:
+            return self._digest(credential) in self._good
 
     def failed(self, client: str) -> None:
         """Count a failure; raise RateLimited once ``client`` has no failures left (the answer instead of 401)."""

@@ -7,6 +7,7 @@ hold ``/``. We rebuild ``scope["path"]`` from the raw path with each segment re-
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote, unquote
 
 from postroom.domain.text import storable
@@ -36,6 +37,7 @@ def _bracket_spans(parts: list[str]) -> list[str]:
     return merged
 
 
+@lru_cache(maxsize=4096)  # a pure function, and clients ask for the same resources again and again
 def canonical_path(raw_path: bytes) -> str:
     raw = raw_path.split(b"?", 1)[0].decode("latin-1")
     segments = _bracket_spans(raw.split("/"))

@@ -72,6 +72,13 @@ def _thread_key_lock(inbox_id: str, key: str) -> int:
 
 
 DEFAULT_SEARCH_TIMEOUT_SECONDS = 2.0
+# Built once: a statement reused with bound values skips rebuilding it and its cache key on every read.
+_MESSAGE_BY_ID = select(messages).where(
+    messages.c.inbox_id == bindparam("inbox_id"), messages.c.message_id == bindparam("message_id")
+)
+_ATTACHMENTS_OF_ONE = (
+    select(attachments).where(attachments.c.row_id == bindparam("row_id")).order_by(attachments.c.position)
+)
 
 
 class SqlMailRepository:
@@ -148,15 +155,19 @@ class SqlMailRepository:
     def _messages(self, condition: ColumnElement[bool]) -> list[Message]:
         return self._load(select(messages).where(condition).order_by(messages.c.timestamp, messages.c.row_id))
 
-    def _load(self, query: Select[tuple[object, ...]]) -> list[Message]:
-        return self._attach([_message(row) for row in self._c.execute(query).mappings()])
+    def _load(self, query: Select[tuple[object, ...]], values: dict[str, str] | None = None) -> list[Message]:
+        return self._attach([_message(row) for row in self._c.execute(query, values).mappings()])
 
     def _attach(self, found: list[Message]) -> list[Message]:
         """Load the attachments of the given messages, in order."""
         if found:
             by_row = {message.row_id: message for message in found}
-            parts = select(attachments).where(attachments.c.row_id.in_(by_row)).order_by(attachments.c.position)
-            for row in self._c.execute(parts).mappings():
+            if len(found) == 1:  # an expanding IN is re-rendered on every execution; one row needs none
+                parts = self._c.execute(_ATTACHMENTS_OF_ONE, {"row_id": found[0].row_id})
+            else:
+                in_order = attachments.c.position
+                parts = self._c.execute(select(attachments).where(attachments.c.row_id.in_(by_row)).order_by(in_order))
+            for row in parts.mappings():
                 by_row[row["row_id"]].attachments.append(_attachment(row))
         return found
 
@@ -246,8 +257,8 @@ class SqlMailRepository:
         self.update_thread(thread)
 
     def get_message(self, inbox_id: str, message_id: str, *, lock: bool = False) -> Message | None:
-        query = select(messages).where(messages.c.inbox_id == inbox_id, messages.c.message_id == message_id)
-        found = self._load(query.with_for_update() if lock else query)
+        query = _MESSAGE_BY_ID.with_for_update() if lock else _MESSAGE_BY_ID
+        found = self._load(query, {"inbox_id": inbox_id, "message_id": message_id})
         return found[0] if found else None
 
     def get_message_row(self, row_id: str, *, lock: bool = False) -> Message | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Executable
@@ -120,6 +120,10 @@ class SqlPodRepository:
         return [self._entity(row) for row in self._c.execute(query).mappings()]
 
 
+# Built once: reused with a bound value, it skips rebuilding the statement and its cache key on every read.
+_INBOX_BY_ID = select(inboxes).where(inboxes.c.inbox_id == bindparam("inbox_id"))
+
+
 class SqlInboxRepository:
     def __init__(self, connection: Connection) -> None:
         self._c = connection
@@ -139,7 +143,7 @@ class SqlInboxRepository:
     def get(self, inbox_id: str) -> Inbox | None:
         if not storable(inbox_id):
             return None
-        row = self._c.execute(select(inboxes).where(inboxes.c.inbox_id == inbox_id)).mappings().first()
+        row = self._c.execute(_INBOX_BY_ID, {"inbox_id": inbox_id}).mappings().first()
         return self._entity(row) if row else None
 
     def get_by_client_id(self, organization_id: str, client_id: str) -> Inbox | None:

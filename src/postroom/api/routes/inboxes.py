@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from postroom.api.deps import AppServices, Caller, InboxId, Listing, RoutePodId
+from postroom.api.responses import model_response
 from postroom.api.schemas.access import CreateInboxBody, InboxOut, ListInboxesOut, UpdateInboxBody
 from postroom.domain.inbox import InboxStatus
 from postroom.errors import InvalidInput
@@ -33,8 +34,8 @@ def search_inboxes(
     return _page(container.inboxes.search(caller, q, listing, pod_id))  # type: ignore[arg-type]
 
 
-def get_inbox(caller: Caller, container: AppServices, inbox_id: InboxId, pod_id: RoutePodId) -> InboxOut:
-    return InboxOut.of(container.inboxes.get(caller, inbox_id, pod_id))
+def get_inbox(caller: Caller, container: AppServices, inbox_id: InboxId, pod_id: RoutePodId) -> Response:
+    return model_response(InboxOut.of(container.inboxes.get(caller, inbox_id, pod_id)))
 
 
 def create_inbox(
@@ -78,6 +79,6 @@ for prefix in (ORG, POD):
     router.add_api_route(prefix, list_inboxes, methods=["GET"], **common)  # type: ignore[arg-type]
     router.add_api_route(f"{prefix}/search", search_inboxes, methods=["GET"], **common)  # type: ignore[arg-type]
     router.add_api_route(prefix, create_inbox, methods=["POST"], **common)  # type: ignore[arg-type]
-    router.add_api_route(f"{prefix}/{{inbox_id}}", get_inbox, methods=["GET"], **common)  # type: ignore[arg-type]
+    router.add_api_route(f"{prefix}/{{inbox_id}}", get_inbox, methods=["GET"], response_model=InboxOut)
     router.add_api_route(f"{prefix}/{{inbox_id}}", update_inbox, methods=["PATCH"], **common)  # type: ignore[arg-type]
     router.add_api_route(f"{prefix}/{{inbox_id}}", delete_inbox, methods=["DELETE"], status_code=204)

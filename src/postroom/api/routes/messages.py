@@ -8,6 +8,7 @@ from postroom.api.deps import AppServices, Caller, InboxId, Listing
 from postroom.api.downloads import attachment_response, download_url
 from postroom.api.mail_params import MessageFilter
 from postroom.api.rawpath import segment
+from postroom.api.responses import model_response
 from postroom.api.schemas.mail import (
     AttachmentResponseOut,
     BatchGetBody,
@@ -84,8 +85,8 @@ def message_attachment(
     return attachment_response(request, link)
 
 
-def get_message(request: Request, caller: Caller, container: AppServices, inbox_id: InboxId) -> MessageOut:
-    return MessageOut.full(container.mail.get_message(caller, inbox_id, _message_id(request)))
+def get_message(request: Request, caller: Caller, container: AppServices, inbox_id: InboxId) -> Response:
+    return model_response(MessageOut.full(container.mail.get_message(caller, inbox_id, _message_id(request))))
 
 
 def update_message(
@@ -109,6 +110,6 @@ router.add_api_route(f"{ONE}/raw", raw_message, methods=["GET"], response_model_
 router.add_api_route(
     f"{ONE}/attachments/{{attachment_id}}", message_attachment, methods=["GET"], response_model_exclude_none=True
 )
-router.add_api_route(ONE, get_message, methods=["GET"], response_model_exclude_none=True)
+router.add_api_route(ONE, get_message, methods=["GET"], response_model=MessageOut)
 router.add_api_route(ONE, update_message, methods=["PATCH"], response_model_exclude_none=True)
 router.add_api_route(ONE, delete_message, methods=["DELETE"], status_code=204)

@@ -175,12 +175,33 @@ class AccessService:
             self._remember(secret_hash, replace(key, used_at=now), now, None)
         return Principal.of(key)
 
-    def _key(self, secret_hash: str, now: datetime) -> ApiKey | None:
-        """The key with this hash: from the cache while fresh and no key changed here since, else the database."""
-        changes = self._uow.key_changes()
+    def cached_principal(self, authorization: str | None) -> Principal | None:
+        """The principal ``authenticate`` would return, when this process can tell without the database: a
+        well-formed Bearer key fresh in the cache, unexpired, whose ``used_at`` needs no write. Otherwise None, and
+        ``authenticate`` answers (it raises for what is refused)."""
+        scheme, _, secret = (authorization or "").partition(" ")
+        secret = secret.strip()
+        if scheme != "Bearer" or not secret:
+            return None
+        now = self._clock.now()
+        key = self._fresh(hash_secret(secret), now, self._uow.key_changes())
+        if key is None or key.is_expired(now) or key.used_at is None or now - key.used_at >= USED_AT_RESOLUTION:
+            return None
+        return Principal.of(key)
+
+    def _fresh(self, secret_hash: str, now: datetime, changes: int) -> ApiKey | None:
+        """The cached key with this hash while fresh and no key changed in this process since it was read."""
         cached = self._cache.get(secret_hash)
         if cached is not None and cached.key_changes == changes and now - cached.fetched_at < self._cache_for:
             return cached.key
+        return None
+
+    def _key(self, secret_hash: str, now: datetime) -> ApiKey | None:
+        """The key with this hash: from the cache while fresh and no key changed here since, else the database."""
+        changes = self._uow.key_changes()
+        cached = self._fresh(secret_hash, now, changes)
+        if cached is not None:
+            return cached
         with self._uow() as uow:
             key = uow.api_keys.get_by_hash(secret_hash)
         if key is not None:
