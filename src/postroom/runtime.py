@@ -496,8 +496,11 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
     screening = Screening(authenticator, spam, parse_networks(settings.smtp_trusted_relays))
     hosted = HostedDomains(default_domain)
     postmaster = (settings.postmaster_inbox or f"postmaster@{default_domain}").strip().lower()
+    # SQLite has one writer: one filing transaction at a time. PostgreSQL works on a few at once (each batch's search
+    # vectors and WAL flush), so a few run concurrently.
+    concurrent_commits = 1 if engine.dialect.name == "sqlite" else 2
     receive = ReceiveService(
-        factory, blobs, default_domain, return_paths, screening, clock, wakeups, hosted, postmaster
+        factory, blobs, default_domain, return_paths, screening, clock, wakeups, hosted, postmaster, concurrent_commits
     )
     selector = settings.dkim_selector
 

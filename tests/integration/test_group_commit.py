@@ -6,6 +6,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from postroom.domain.metrics import HOUR, MESSAGE_COUNT, MetricOwner, inbox_key
 from postroom.errors import Conflict
 from postroom.runtime import Runtime
@@ -161,3 +163,26 @@ def test_when_the_commit_fails_every_filing_of_the_batch_gets_the_error(runtime:
     results = run_threads(4, write)
     assert results == [failure] * 4
     assert message_count(runtime, inbox_id) == 0
+
+
+def test_with_two_committers_two_transactions_run_at_once_and_every_filing_finishes(runtime: Runtime) -> None:
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: its group commit runs one transaction at a time")
+    factory = CountingFactory(runtime)
+    group = GroupCommit(factory, runtime.wakeups, max_batch=4, concurrency=2)
+    both_inside = threading.Barrier(2, timeout=WAIT_SECONDS)
+
+    def file(index: int) -> int:
+        def work(uow: UnitOfWork) -> int:
+            if index < 2:
+                both_inside.wait()  # breaks (and fails the filing) unless the two run in two open transactions
+            return index
+
+        return group.run(work)
+
+    first_two = run_threads(2, file)
+    assert first_two == [0, 1]
+    assert factory.commits == 2
+    results = run_threads(24, lambda index: group.run(lambda uow: index + 100))
+    assert sorted(results) == [index + 100 for index in range(24)]
+    assert group._committers == 0

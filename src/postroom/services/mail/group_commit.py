@@ -21,7 +21,7 @@ MAX_BATCH = 32  # bounds how long one transaction holds the write lock
 class _Filing(Generic[T]):
     def __init__(self, work: Callable[[UnitOfWork], T]) -> None:
         self.work = work
-        self.signal = threading.Event()  # set when the filing is finished or its thread is to commit the next batch
+        self.leads = False  # this filing's thread is one of the committers
         self.finished = False
         self.value: T | None = None
         self.error: BaseException | None = None
@@ -33,48 +33,66 @@ class _Filing(Generic[T]):
 
 
 class GroupCommit:
-    """Runs ``work(uow)`` for many threads in shared transactions.
+    """Runs ``work(uow)`` for many threads in shared transactions, at most ``concurrency`` transactions at once.
 
-    No thread of its own: the first caller to find no commit under way commits the queue's head batch, then hands
-    the turn to the oldest waiting caller, so no caller waits for more than the batches ahead of its own.
+    No thread of its own: a caller that finds a committer's place free commits the queue's head batches until its
+    own filing is committed, then hands its place to the oldest waiting caller. One place suits a database with
+    one writer (SQLite); on PostgreSQL a few let the database work on several batches at once.
     """
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, wakeups: Wakeups, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, wakeups: Wakeups, max_batch: int = MAX_BATCH, concurrency: int = 1
+    ) -> None:
         self._uow = uow_factory
         self._wakeups = wakeups
         self._max_batch = max(1, max_batch)
-        self._lock = threading.Lock()
+        self._concurrency = max(1, concurrency)
+        self._changed = threading.Condition()
         self._queue: list[_Filing[object]] = []
-        self._committing = False
+        self._committers = 0
 
     def run(self, work: Callable[[UnitOfWork], T]) -> T:
         """``work``'s result once the transaction it ran in has committed; its exception, or the commit's."""
         filing: _Filing[T] = _Filing(work)
-        with self._lock:
-            self._queue.append(filing)  # type: ignore[arg-type]  # filings of every result type share the queue
-            leads = not self._committing
-            self._committing = True
-        if not leads:
-            filing.signal.wait()
-        if not filing.finished:  # our turn: our filing is at the head of the queue
-            self._commit_head()
+        shared: _Filing[object] = filing  # type: ignore[assignment]  # filings of every result type share the queue
+        with self._changed:
+            self._queue.append(shared)
+            if self._committers < self._concurrency:
+                self._committers += 1
+                filing.leads = True
+            else:
+                self._changed.wait_for(lambda: filing.finished or filing.leads)
+        try:
+            while not filing.finished:
+                with self._changed:
+                    batch = self._queue[: self._max_batch]
+                    del self._queue[: self._max_batch]
+                    if not batch:  # another committer holds our filing: give our place up and wait for it
+                        self._committers -= 1
+                        filing.leads = False
+                        self._changed.wait_for(lambda: filing.finished)
+                        break
+                try:
+                    self._commit(batch)
+                finally:
+                    with self._changed:
+                        for done in batch:
+                            done.finished = True
+                        self._changed.notify_all()
+        finally:
+            if filing.leads:
+                self._hand_on()
         return filing.outcome()
 
-    def _commit_head(self) -> None:
-        with self._lock:
-            batch = self._queue[: self._max_batch]
-            del self._queue[: self._max_batch]
-        try:
-            self._commit(batch)
-        finally:
-            with self._lock:
-                if self._queue:
-                    self._queue[0].signal.set()  # the next batch is committed by its oldest caller
-                else:
-                    self._committing = False
-            for filing in batch:
-                filing.finished = True
-                filing.signal.set()
+    def _hand_on(self) -> None:
+        """Our committer's place goes to the oldest caller still waiting for one, or is given up."""
+        with self._changed:
+            waiting = next((queued for queued in self._queue if not queued.leads), None)
+            if waiting is None:
+                self._committers -= 1
+            else:
+                waiting.leads = True
+                self._changed.notify_all()
 
     def _commit(self, batch: list[_Filing[object]]) -> None:
         try:

@@ -71,6 +71,7 @@ class ReceiveService:
         wakeups: Wakeups,
         hosted: HostedDomains,
         postmaster_inbox: str,
+        concurrent_commits: int = 1,
     ) -> None:
         self._hosted = hosted
         self.postmaster_inbox = postmaster_inbox
@@ -81,7 +82,8 @@ class ReceiveService:
         self._domain = default_domain
         self._return_paths = return_paths
         self._screening = screening
-        self.filings = GroupCommit(uow_factory, wakeups)  # this process's filings share transactions
+        # This process's filings share transactions, at most ``concurrent_commits`` at once.
+        self.filings = GroupCommit(uow_factory, wakeups, concurrency=concurrent_commits)
 
     def accept_recipient(self, recipient: str) -> str:
         """The inbox id mail to ``recipient`` is stored in; NotFound for unknown, Forbidden for paused inboxes."""
