@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from postroom.domain.metrics import HOUR, MESSAGE_COUNT, MetricOwner, inbox_key
-from postroom.errors import Conflict
+from postroom.errors import Conflict, NotFound
 from postroom.runtime import Runtime
 from postroom.services.access.inboxes import NewInbox
 from postroom.services.mail.group_commit import GroupCommit
@@ -186,3 +186,17 @@ def test_with_two_committers_two_transactions_run_at_once_and_every_filing_finis
     results = run_threads(24, lambda index: group.run(lambda uow: index + 100))
     assert sorted(results) == [index + 100 for index in range(24)]
     assert group._committers == 0
+
+
+def test_mail_for_an_inbox_deleted_since_rcpt_is_not_acknowledged(runtime: Runtime) -> None:
+    """The sender is told to try again (its retry then meets a 550 at RCPT): a bounce, never a silent loss."""
+    caller = principal(runtime)
+    inbox_id = runtime.services.inboxes.create(caller, NewInbox(username="gone-soon")).inbox_id
+    runtime.services.receive.accept_recipient(inbox_id)
+    runtime.services.inboxes.delete(caller, inbox_id)
+    with pytest.raises(NotFound):
+        runtime.services.receive.store(
+            InboundMessage(mail(inbox_id, "<late@example.com>", "late"), None, [inbox_id], LOCAL)
+        )
+    blobs = runtime.settings.data_dir / "blobs"
+    assert not [path for path in blobs.rglob("*") if path.is_file() and inbox_id in str(path)]

@@ -216,10 +216,13 @@ class ReceiveService:
         mail_from: str | None,
         screened: Screened,
     ) -> bool:
-        """File the message unless its inbox is gone or paused, or holds that Message-ID already."""
+        """File the message unless its inbox is paused or holds that Message-ID already; NotFound when the inbox was
+        deleted since RCPT (the sender is told to try again, and its retry is refused at RCPT: a bounce, not a loss)."""
         inbox = uow.inboxes.get(inbox_id)
-        if inbox is None or inbox.status is InboxStatus.PAUSED:
-            return False  # deleted or paused since RCPT: paused mail is not delivered later
+        if inbox is None:
+            raise NotFound("Inbox was deleted")
+        if inbox.status is InboxStatus.PAUSED:
+            return False  # paused since RCPT: paused mail is not delivered later
         if uow.mail.message_exists(inbox_id, parsed.message_id):
             return False
         sender = parsed.from_address or (mail_from or "").strip("<>") or None
