@@ -155,7 +155,7 @@ def _parse_with(data: bytes, parse_policy: Policy, fallback_domain: str) -> Pars
 
 
 def _mentions(parsed: ParsedMessage, runs: Runs) -> bool:
-    """Whether a placeholder survived into the result anywhere (it was not put back)."""
+    """Whether a stand-in line survived into the result anywhere (it was not put back)."""
     texts = [parsed.text, parsed.html, *parsed.headers.values(), *(value for _, value in parsed.header_items)]
     if any(text is not None and runs.seen_in(text) for text in texts):
         return True

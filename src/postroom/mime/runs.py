@@ -4,7 +4,7 @@ bytes are decoded, so a 20 MB attachment is never held as a str, a list of line 
 Written by hand: the email package reads the whole message into one str, keeps every line as its own str while
 parsing, and decodes a part only whole. A run is two or more lines of base64 letters ending in CRLF: such a line is
 never a header, a boundary, a blank line or a continuation, so the parser builds the same tree around a short
-placeholder line of base64 letters. The run's last line is always kept, so the line end the parser takes off
+stand-in line of base64 letters. The run's last line is always kept, so the line end the parser takes off
 before a boundary is never one that was cut out.
 """
 
@@ -30,13 +30,13 @@ _BASE64_LETTERS = re.compile(rb"[A-Za-z0-9+/]*")
 
 @dataclass
 class Runs:
-    """The cut-out runs of one message: placeholder line (CRLF included) -> its span in the original bytes."""
+    """The cut-out runs of one message: stand-in line (CRLF included) -> its span in the original bytes."""
 
     original: bytes
     nonce: bytes
     spans: dict[bytes, tuple[int, int]]
-    placeholder: re.Pattern[bytes]
-    spoiled: bool = field(default=False)  # a placeholder reached something it cannot be put back into
+    stand_in: re.Pattern[bytes]
+    spoiled: bool = field(default=False)  # a stand-in line reached something it cannot be put back into
 
     def seen_in(self, data: bytes | str) -> bool:
         if isinstance(data, bytes):
@@ -48,7 +48,7 @@ _ACTIVE: ContextVar[Runs | None] = ContextVar("postroom_mime_runs", default=None
 
 
 def cut_runs(data: bytes, min_run_bytes: int = MIN_RUN_BYTES, prefix: bytes = b"") -> tuple[bytes, Runs] | None:
-    """``prefix + data`` with every run in ``data`` of at least ``min_run_bytes`` replaced by a placeholder line;
+    """``prefix + data`` with every run in ``data`` of at least ``min_run_bytes`` replaced by a stand-in line;
     None when there is none."""
     if len(data) < min_run_bytes:
         return None
@@ -83,16 +83,16 @@ def deactivate(token: object) -> None:
 
 
 def check_generated(part: Message, data: bytes) -> None:
-    """A message/* or multipart part regenerated as bytes: placeholders in it cannot be put back exactly (the
+    """A message/* or multipart part regenerated as bytes: stand-in lines in it cannot be put back exactly (the
     generator may re-encode a part), so the message is parsed again whole."""
     runs = _ACTIVE.get()
     if runs is None:
         return
-    if runs.seen_in(data) or any(_holds_placeholder(runs, sub) for sub in part.walk()):
+    if runs.seen_in(data) or any(_holds_stand_in(runs, sub) for sub in part.walk()):
         runs.spoiled = True
 
 
-def _holds_placeholder(runs: Runs, part: Message) -> bool:
+def _holds_stand_in(runs: Runs, part: Message) -> bool:
     texts = [part.preamble, part.epilogue, _parsed_payload(part)]
     return any(isinstance(text, str) and runs.seen_in(text) for text in texts)
 
@@ -104,7 +104,7 @@ def _parsed_payload(part: Message) -> object:
 
 def decoded_payload(part: Message) -> bytes | None:
     """The part's decoded bytes with its runs put back, exactly as ``get_payload(decode=True)`` gives them for the
-    original bytes; None when the part holds no placeholder (or no runs were cut)."""
+    original bytes; None when the part holds no stand-in line (or no runs were cut)."""
     runs = _ACTIVE.get()
     payload = _parsed_payload(part) if runs is not None else None
     if runs is None or not isinstance(payload, str) or not runs.seen_in(payload):
@@ -122,10 +122,10 @@ def decoded_payload(part: Message) -> bytes | None:
 
 
 def _segments(runs: Runs, data: bytes) -> Iterator[bytes | memoryview]:
-    """The part's bytes in order, each placeholder replaced by the run it stands for (as views, not copies)."""
+    """The part's bytes in order, each stand-in line replaced by the run it stands for (as views, not copies)."""
     view = memoryview(runs.original)
     kept = 0
-    for match in runs.placeholder.finditer(data):
+    for match in runs.stand_in.finditer(data):
         yield data[kept : match.start()]
         start, end = runs.spans[match.group()]
         yield view[start:end]
