@@ -16,6 +16,7 @@ import socket
 import ssl
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -155,6 +156,13 @@ class SinkServer:
         with self._arrived:
             if not self._arrived.wait_for(lambda: len(self.messages) >= count, timeout=timeout):
                 raise TimeoutError(f"the sink received {len(self.messages)} of {count} messages in {timeout}s")
+            return list(self.messages)
+
+    def wait_until(self, holds: Callable[[list[Received]], bool], timeout: float = 10.0) -> list[Received]:
+        """Block until ``holds(messages)``; raises TimeoutError (with what arrived) otherwise."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: holds(list(self.messages)), timeout=timeout):
+                raise TimeoutError(f"{timeout}s passed; the sink holds {len(self.messages)}, not the awaited mail")
             return list(self.messages)
 
     def clear(self) -> None:
