@@ -36,7 +36,7 @@ from postroom.services.sending.outgoing import SendRequest
 from postroom.services.upkeep.retention import RetentionPolicy
 from postroom.services.upkeep.ticker import RetentionTicker
 from postroom.storage.blobs.factory import blob_store_from_url
-from postroom.storage.metrics import add_rollups
+from postroom.storage.metrics import defer_rollups, flush_rollups
 from postroom.storage.tables import (
     delivery_jobs,
     delivery_recipients,
@@ -304,9 +304,10 @@ def test_old_minute_rollups_go_and_no_metrics_answer_changes(upkeep: Runtime) ->
     ages = {"gone": timedelta(days=125), "unread": timedelta(days=120), "in_window": timedelta(days=100)}
     with runtime.engine.begin() as connection:
         for age in (*ages.values(), timedelta(days=3), timedelta(minutes=5)):
-            add_rollups(
+            defer_rollups(
                 connection, owner, {"message.received": 1, SENT_RECIPIENTS: 4, RATE_RECIPIENTS["bounce"]: 1}, now - age
             )
+        flush_rollups(connection)
     metrics = runtime.services.metrics
     day_ish = 86340  # not a whole number of hours: answered from minute rows
     queries = [

@@ -47,6 +47,12 @@ _THREAD_FOR_KEYS = (
 _INSERT_THREAD = insert(threads)
 _INSERT_MESSAGE = insert(messages)
 _INSERT_LABELS = insert(message_labels)
+# Executed with a list of rows (executemany): one compiled statement per dialect, unlike a multi-row VALUES whose
+# SQL changes with the number of rows.
+_ADD_THREAD_KEYS: dict[str, Insert] = {
+    "postgresql": postgresql.insert(thread_keys).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(thread_keys).on_conflict_do_nothing(),
+}
 
 
 def _attachment(row: RowMapping) -> Attachment:
@@ -86,13 +92,6 @@ class SqlMailRepository:
         self._c = connection
         self._search_timeout = search_timeout_seconds
 
-    def _insert_ignoring_duplicates(self) -> Insert:
-        # Executed with a list of rows (executemany): one compiled statement, cached across calls, unlike a
-        # multi-row VALUES whose SQL changes with the number of rows.
-        if self._c.dialect.name == "postgresql":
-            return postgresql.insert(thread_keys).on_conflict_do_nothing()
-        return sqlite.insert(thread_keys).on_conflict_do_nothing()
-
     def message_exists(self, inbox_id: str, message_id: str) -> bool:
         return self._c.execute(_MESSAGE_EXISTS, {"inbox_id": inbox_id, "message_id": message_id}).first() is not None
 
@@ -114,7 +113,7 @@ class SqlMailRepository:
             rows: list[dict[str, object]] = [
                 {"inbox_id": inbox_id, "message_id": key, "thread_id": thread_id} for key in keys
             ]
-            self._c.execute(self._insert_ignoring_duplicates(), rows)
+            self._c.execute(_ADD_THREAD_KEYS[self._c.dialect.name], rows)
 
     def _thread(self, row: RowMapping) -> Thread:
         return Thread(**{name: row[name] for name in _THREAD_COLUMNS})

@@ -46,14 +46,10 @@ def _upsert(connection: Connection, cells: Mapping[_Cell, int]) -> None:
     connection.execute(upsert, rows)
 
 
-def add_rollups(connection: Connection, owner: MetricOwner, increments: Mapping[str, int], at: datetime) -> None:
-    """Add ``increments`` to the owner's counters (each scope, each grain) in the cells holding ``at``, now."""
-    _upsert(connection, _cells(owner, increments, at))
-
-
 def defer_rollups(connection: Connection, owner: MetricOwner, increments: Mapping[str, int], at: datetime) -> None:
-    """Like ``add_rollups``, written by ``flush_rollups`` before the transaction commits: a transaction that files
-    many messages writes each counter cell once, in one statement."""
+    """Add ``increments`` to the owner's counters (each scope, each grain) in the cells holding ``at``, written by
+    ``flush_rollups`` before the transaction commits: a transaction that files many messages writes each counter
+    cell once, in one statement."""
     pending: dict[_Cell, int] = connection.info.setdefault(_PENDING, {})
     for key, amount in _cells(owner, increments, at).items():
         pending[key] = pending.get(key, 0) + amount

@@ -41,9 +41,11 @@ def _tags(value: bytes) -> dict[str, str]:
     return {m.group(1).decode().lower(): m.group(2).decode("ascii", "replace") for m in _TAG.finditer(flat)}
 
 
-def _names_header(raw: bytes, prefix: bytes) -> bool:
-    """Whether a header whose name starts with ``prefix`` (lower case) may be in the header section."""
-    return prefix in header_section(raw).lower()
+def _read_whole_if(raw: bytes, prefix: bytes) -> bytes:
+    """``raw`` when its header section may hold a header whose name starts with ``prefix`` (lower case), else the
+    header section alone: all dkimpy needs to find that there is nothing to verify."""
+    head = header_section(raw)
+    return raw if prefix in head.lower() else head
 
 
 class SignatureVerifier:
@@ -56,7 +58,7 @@ class SignatureVerifier:
         dkimpy splits and joins the whole message as it reads it: an unsigned one is read up to its headers only.
         """
         try:
-            verifier = dkim.DKIM(raw if _names_header(raw, b"dkim-signature") else header_section(raw), logger=_QUIET)
+            verifier = dkim.DKIM(_read_whole_if(raw, b"dkim-signature"), logger=_QUIET)
         except Exception as error:  # dkimpy's parser on arbitrary bytes: anything it cannot read is a permerror
             return [DkimResult("", "", "permerror", f"message could not be parsed: {error}")]
         signatures = [value for name, value in verifier.headers if name.lower() == b"dkim-signature"]
@@ -89,7 +91,7 @@ class SignatureVerifier:
     def arc(self, raw: bytes) -> tuple[ArcResult, list[dict[str, object]]]:
         """The chain validation status and dkimpy's per-instance results (newest first)."""
         try:
-            chain = dkim.ARC(raw if _names_header(raw, b"arc-") else header_section(raw), logger=_QUIET)
+            chain = dkim.ARC(_read_whole_if(raw, b"arc-"), logger=_QUIET)
             status, instances, comment = chain.verify(dnsfunc=self._lookups)
         except TemporaryLookupError as error:
             return ArcResult("fail", reason=f"DNS did not answer: {error}"), []
