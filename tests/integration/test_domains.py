@@ -365,7 +365,7 @@ def test_sending_from_a_custom_domain_signs_with_its_key_and_bounces_to_its_host
     sent = ok(api.post(f"/v0/inboxes/{address}/messages/send", json={"to": "x@example.net", "text": "signed"}))
     outbound = domains_runtime.services.outbound
     [job] = outbound.claim(10)
-    raw = outbound.raw(job)
+    raw = outbound.prepare(job).raw
     assert raw is not None
     assert job.mail_from.endswith(f"@bounces.{DOMAIN}")
     assert domains_runtime.services.receive.returned_message(job.mail_from) == job.row_id

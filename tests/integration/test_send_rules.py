@@ -441,10 +441,10 @@ def test_mail_queued_before_an_address_was_suppressed_is_rejected_not_sent(scene
         assert response.status_code == 200, response.text
         sent.append(response.json()["message_id"])
     first, second = sorted(outbound.claim(100), key=lambda job: job.created_at)
-    assert outbound.screen(first) == []
+    assert outbound.prepare(first).rejected == []
     outbound.record(first, [DeliveryResult(gone, "permanent", 550, "550 5.1.1 user unknown")])
 
-    screened = outbound.screen(second)
+    screened = outbound.prepare(second).rejected
     assert [(r.address, r.outcome) for r in screened] == [(gone, "rejected")]
     outbound.record(second, screened)
     labels = labels_of(scene, scene.sender, sent[1])

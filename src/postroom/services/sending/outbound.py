@@ -74,17 +74,6 @@ class OutboundService:
             local = self._is_local(uow, job)
         return PreparedAttempt(rejected, self._read(message.raw_blob_key) if message else None, local)
 
-    def raw(self, job: OutboundJob) -> bytes | None:
-        """The signed bytes to transmit; None when the message was deleted meanwhile."""
-        with self._uow() as uow:
-            message = uow.mail.get_message_row(job.row_id)
-        return self._read(message.raw_blob_key) if message else None
-
-    def screen(self, job: OutboundJob) -> list[DeliveryResult]:
-        """Recipients blocked since the message was queued (a bounce, a list entry) are rejected, not attempted."""
-        with self._uow() as uow:
-            return self._screen(uow, job)
-
     def _is_local(self, uow: UnitOfWork, job: OutboundJob) -> bool:
         """Recipients at a domain hosted here are always delivered here, whatever relay or MX is configured."""
         return job.domain == self._hosted.default_domain or self._hosted.receives_at(uow, job.domain)
