@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from postroom import redaction
 from postroom.api.app import create_app, create_health_app
 from postroom.api.deps import principal_of
-from postroom.api.http_protocol import JsonErrorH11Protocol
+from postroom.api.http_protocol import JsonErrorHttpToolsProtocol
 from postroom.api.prometheus import metrics_app, mount_prometheus
 from postroom.api.ratelimit import MemoryRateLimits
 from postroom.clock import SystemClock
@@ -227,6 +227,7 @@ class Runtime:
             auth_failure_burst=self.settings.auth_failure_burst,
             rate_limits=self.rate_limits,
             role_readiness=role_readiness,
+            point_reads_on_event_loop=self.engine.dialect.name == "sqlite",
         )
         access = self.services.access
         mount_mcp(app, authenticate=principal_of, events=self.hub, api_host=self.settings.api_host)
@@ -375,7 +376,7 @@ class Runtime:
             log_level=self.settings.log_level.lower(),
             server_header=False,
             timeout_graceful_shutdown=max(1, round(drain_seconds)),
-            http=JsonErrorH11Protocol,
+            http=JsonErrorHttpToolsProtocol,
         )
         redaction.install(self.settings.secret_values())  # uvicorn.Config has just added its log handlers
         loop = asyncio.get_running_loop()

@@ -557,6 +557,16 @@ def test_bodies_over_the_size_limit_get_413(database_url: str, tmp_path: Path) -
         runtime.close()
 
 
+def test_content_length_with_transfer_encoding_is_refused_by_the_application(client: TestClient) -> None:
+    """``postroom serve``'s parser refuses both framings first; under any other ASGI server the middleware does."""
+    before = client.get("/v0/inboxes").json()["count"]
+    headers = {"Content-Type": "application/json", "Content-Length": "20", "Transfer-Encoding": "chunked"}
+    response = client.post("/v0/inboxes", content=b'{"username": "both"}', headers=headers)
+    assert (response.status_code, response.headers["connection"]) == (400, "close")
+    assert response.json()["message"] == "Send Content-Length or Transfer-Encoding, not both"
+    assert client.get("/v0/inboxes").json()["count"] == before
+
+
 def test_rate_limit_answers_429_with_retry_after(database_url: str, tmp_path: Path) -> None:
     runtime = build(make_settings(database_url, tmp_path, rate_limit_per_second=1, rate_limit_burst=2), migrate=False)
     try:

@@ -45,6 +45,7 @@ def create_app(
     auth_failure_burst: int = 0,
     rate_limits: RateLimits | None = None,
     role_readiness: RoleReadiness | None = None,
+    point_reads_on_event_loop: bool = False,
 ) -> FastAPI:
     app = FastAPI(
         title="Postroom",
@@ -59,6 +60,7 @@ def create_app(
     app.state.websocket_key_recheck_seconds = websocket_key_recheck_seconds
     app.state.rate_limiter = RateLimiter(rate_limit_per_second, rate_limit_burst, limits=rate_limits)
     app.state.role_readiness = role_readiness
+    app.state.point_reads_on_event_loop = point_reads_on_event_loop
     seconds = (lambda: clock.now().timestamp()) if clock is not None else time.monotonic
     # In the store the per-key limit uses (shared by every process on PostgreSQL or Redis), under its own keys;
     # without one, in this process on the given clock.

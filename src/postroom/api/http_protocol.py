@@ -1,18 +1,23 @@
-"""uvicorn's HTTP/1.1 protocol (h11), answering requests it cannot parse with the ErrorResponse JSON, not text.
+"""uvicorn's HTTP/1.1 protocol (httptools), answering requests it cannot parse with the ErrorResponse JSON, not text.
 
-h11 refuses malformed requests (a NUL or other control character in a header, a request line it cannot parse,
-Content-Length together with Transfer-Encoding, ...) before any ASGI application sees them; uvicorn then writes
-its own plain-text 400 and closes the connection. This class only changes that body.
+llhttp (through httptools) refuses malformed requests before any ASGI application sees them; uvicorn then writes its
+own plain-text 400 and closes the connection. This class makes that answer JSON with llhttp's reason, and refuses
+two shapes llhttp lets through and h11 (uvicorn's other parser) does not: an HTTP/1.1 request without ``Host``
+(RFC 9112 §3.2) and a byte outside ASCII in the request target.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from postroom.api.errors import error_body
+
+
+class MalformedRequest(Exception):
+    """Raised from a parser callback; httptools turns it into the HttpParserError that uvicorn answers."""
 
 
 def malformed_request_body(reason: str) -> bytes:
@@ -21,15 +26,33 @@ def malformed_request_body(reason: str) -> bytes:
     return json.dumps(body).encode()
 
 
-class JsonErrorH11Protocol(H11Protocol):
+def _reason(fallback: str) -> str:
+    """Why the parser refused: uvicorn calls ``send_400_response`` inside its ``except HttpParserError`` block."""
+    error = sys.exception()
+    if error is None:
+        return fallback
+    if isinstance(error.__context__, MalformedRequest):
+        return str(error.__context__)
+    return str(error) or fallback
+
+
+class JsonErrorHttpToolsProtocol(HttpToolsProtocol):
+    def on_url(self, url: bytes) -> None:
+        if not url.isascii():
+            raise MalformedRequest("the request target holds a byte outside ASCII")
+        super().on_url(url)
+
+    def on_headers_complete(self) -> None:
+        if self.parser.get_http_version() == "1.1" and not any(name == b"host" for name, _ in self.headers):
+            raise MalformedRequest("an HTTP/1.1 request needs a Host header")
+        super().on_headers_complete()
+
     def send_400_response(self, msg: str) -> None:
-        content = malformed_request_body(msg)
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(content)).encode("ascii")),
-            (b"connection", b"close"),
-        ]
-        self.transport.write(self.conn.send(h11.Response(status_code=400, headers=headers, reason=b"Bad Request")))
-        self.transport.write(self.conn.send(h11.Data(data=content)) or b"")
-        self.transport.write(self.conn.send(h11.EndOfMessage()) or b"")
+        content = malformed_request_body(_reason(msg))
+        head = [b"HTTP/1.1 400 Bad Request\r\n"]
+        head += [name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers]
+        head.append(b"content-type: application/json\r\n")
+        head.append(b"content-length: " + str(len(content)).encode("ascii") + b"\r\n")
+        head.append(b"connection: close\r\n\r\n")
+        self.transport.write(b"".join(head) + content)
         self.transport.close()

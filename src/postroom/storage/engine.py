@@ -44,7 +44,9 @@ def _configure_sqlite(engine: Engine) -> None:
 def create_database_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
-        engine = create_engine(url, pool_size=20, max_overflow=20, json_serializer=_json)
+        # Room for the API's 40 worker threads, the event loop's reads (api/point_reads.py) and the SMTP and worker
+        # threads, so a busy API does not open and close a connection (and run the PRAGMAs above) per request.
+        engine = create_engine(url, pool_size=48, max_overflow=20, json_serializer=_json)
         _configure_sqlite(engine)
         return engine
     return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True, json_serializer=_json)

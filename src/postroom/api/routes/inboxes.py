@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from postroom.api.deps import AppServices, Caller, InboxId, Listing, RoutePodId
+from postroom.api.point_reads import point_read
 from postroom.api.responses import model_response
 from postroom.api.schemas.access import CreateInboxBody, InboxOut, ListInboxesOut, UpdateInboxBody
 from postroom.domain.inbox import InboxStatus
@@ -34,8 +35,12 @@ def search_inboxes(
     return _page(container.inboxes.search(caller, q, listing, pod_id))  # type: ignore[arg-type]
 
 
-def get_inbox(caller: Caller, container: AppServices, inbox_id: InboxId, pod_id: RoutePodId) -> Response:
-    return model_response(InboxOut.of(container.inboxes.get(caller, inbox_id, pod_id)))
+async def get_inbox(
+    request: Request, caller: Caller, container: AppServices, inbox_id: InboxId, pod_id: RoutePodId
+) -> Response:
+    return await point_read(
+        request, lambda: model_response(InboxOut.of(container.inboxes.get(caller, inbox_id, pod_id)))
+    )
 
 
 def create_inbox(

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 from postroom.api.deps import AppServices, Caller, InboxId, Listing
 from postroom.api.downloads import attachment_response, download_url
 from postroom.api.mail_params import MessageFilter
+from postroom.api.point_reads import point_read
 from postroom.api.rawpath import segment
 from postroom.api.responses import model_response
 from postroom.api.schemas.mail import (
@@ -85,8 +86,11 @@ def message_attachment(
     return attachment_response(request, link)
 
 
-def get_message(request: Request, caller: Caller, container: AppServices, inbox_id: InboxId) -> Response:
-    return model_response(MessageOut.full(container.mail.get_message(caller, inbox_id, _message_id(request))))
+async def get_message(request: Request, caller: Caller, container: AppServices, inbox_id: InboxId) -> Response:
+    message_id = _message_id(request)
+    return await point_read(
+        request, lambda: model_response(MessageOut.full(container.mail.get_message(caller, inbox_id, message_id)))
+    )
 
 
 def update_message(
