@@ -136,6 +136,12 @@ class Settings(BaseSettings):
         None,
         description="Nameservers for every DNS lookup, comma-separated `ip` or `ip:port` (unset: the system's).",
     )
+    dns_cache_max_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="Longest time an answer of the SPF, DKIM-key and DMARC lookups of received mail is reused (each "
+        "kept for its TTL up to this; names without records are always asked again). 0: every message asks DNS.",
+    )
     delivery_concurrency: int = Field(8, description="Delivery attempts in flight at once.")
     delivery_retry_base_seconds: float = Field(60.0, description="First retry delay after a temporary failure.")
     delivery_retry_max_seconds: float = Field(4 * 3600.0, description="Longest delay between two delivery attempts.")

@@ -34,6 +34,7 @@ from postroom.delivery.fetch import HttpAttachmentFetcher
 from postroom.delivery.routing import parse_mx_overrides, parse_relay_url
 from postroom.delivery.signer import DkimSigner
 from postroom.delivery.worker import DeliveryWorker, Routes
+from postroom.dns.cache import AnswerCache
 from postroom.dns.resolver import DnsResolver, parse_dns_servers
 from postroom.domain.downloads import DownloadSigner
 from postroom.domain.outbound import RetryPolicy
@@ -487,8 +488,10 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
     return_paths = ReturnPaths(access.server_secret(RETURN_PATH_SECRET_NAME), default_domain)
     resolver = DnsResolver(parse_dns_servers(settings.dns_servers))
     spam = spam_classifier(settings)
+    # Received mail's checks reuse answers for their TTL; domain verification and delivery always read DNS afresh.
+    answers = AnswerCache(lambda: clock.now().timestamp(), settings.dns_cache_max_seconds)
     authenticator = InboundAuthenticator(
-        resolver,
+        DnsResolver(parse_dns_servers(settings.dns_servers), cache=answers),
         authserv_id=settings.smtp_hostname,
         trusted_sealers=frozenset(
             name.strip().lower() for name in (settings.arc_trusted_sealers or "").split(",") if name.strip()

@@ -253,3 +253,26 @@ def test_malformed_signatures_and_identities_never_lose_mail(mailroom: Mailroom,
     assert stored["labels"] == ["unauthenticated", "unread"]
     assert "dkim=permerror" in results(stored)
     assert "dmarc=permerror" in results(stored)
+
+
+@pytest.mark.parametrize("max_seconds", [300.0, 0.0])
+def test_a_burst_from_one_sender_reads_its_records_once(database_url: str, tmp_path: Path, max_seconds: float) -> None:
+    """Answers are reused for their TTL (60 s here); POSTROOM_DNS_CACHE_MAX_SECONDS=0 asks DNS for every message."""
+    with dns_test_server(ttl=60) as dns:
+        room = Mailroom(database_url, tmp_path, dns, dns_cache_max_seconds=max_seconds)
+        try:
+            publish_sender(dns, "good.test", dmarc="v=DMARC1; p=reject")
+            for number in range(3):
+                raw = signed(message("Alice <alice@good.test>", room.inbox_id, subject=f"burst {number}"), "good.test")
+                room.deliver("alice@good.test", raw)
+            stored = room.messages()
+            assert len(stored) == 3
+            assert all("dmarc=pass" in results(item) and "dkim=pass" in results(item) for item in stored)
+            # SPF, the DKIM key and DMARC of the sender (the HELO name publishes nothing: asked every time)
+            asked = [name for name, kind in dns.queries if kind == "TXT" and name.endswith("good.test")]
+            assert {"good.test", "_dmarc.good.test"} <= set(asked)
+            assert any(name.endswith("._domainkey.good.test") for name in asked)
+            for name in set(asked):
+                assert asked.count(name) == (1 if max_seconds else 3), (name, asked)
+        finally:
+            room.close()

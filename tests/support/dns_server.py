@@ -19,7 +19,9 @@ import dns.zone
 from dnslib import AAAA, CNAME, MX, QTYPE, RCODE, RR, TXT, A, DNSRecord
 from dnslib.server import BaseResolver, DNSHandler, DNSServer
 
-TTL = 1
+# Answers carry no TTL by default: a test that changes a record sees the change at once, even through Postroom's
+# answer cache. A server made with a TTL (the cache's tests, the ingest benchmark) is cached like real DNS.
+DEFAULT_TTL = 0
 
 
 def _key(name: str) -> str:
@@ -43,7 +45,8 @@ def _rdata(rtype: str, value: str, priority: int | None) -> Any:
 
 
 class _Zone(BaseResolver):  # type: ignore[misc]
-    def __init__(self) -> None:
+    def __init__(self, ttl: int) -> None:
+        self.ttl = ttl
         self.records: dict[str, list[tuple[str, str, int | None]]] = {}
         self.failing: set[str] = set()
         self.dropped: set[str] = set()
@@ -68,7 +71,7 @@ class _Zone(BaseResolver):  # type: ignore[misc]
             for kind, value, priority in found:
                 if kind == rtype or (kind == "CNAME" and rtype != "CNAME"):
                     reply.add_answer(
-                        RR(str(request.q.qname), QTYPE.reverse[kind], ttl=TTL, rdata=_rdata(kind, value, priority))
+                        RR(str(request.q.qname), QTYPE.reverse[kind], ttl=self.ttl, rdata=_rdata(kind, value, priority))
                     )
         return reply
 
@@ -82,8 +85,8 @@ class _QuietHandler(DNSHandler):  # type: ignore[misc]
 
 
 class DnsTestServer:
-    def __init__(self) -> None:
-        self._zone = _Zone()
+    def __init__(self, ttl: int = DEFAULT_TTL) -> None:
+        self._zone = _Zone(ttl)
         self.port = _free_udp_tcp_port()
         self._udp = DNSServer(self._zone, address="127.0.0.1", port=self.port, handler=_QuietHandler, logger=_Silent())
         self._tcp = DNSServer(
@@ -174,8 +177,8 @@ def _free_udp_tcp_port() -> int:
 
 
 @contextmanager
-def dns_test_server() -> Iterator[DnsTestServer]:
-    server = DnsTestServer()
+def dns_test_server(ttl: int = DEFAULT_TTL) -> Iterator[DnsTestServer]:
+    server = DnsTestServer(ttl)
     server.start()
     try:
         yield server

@@ -16,6 +16,7 @@ import dns.rdatatype
 import dns.resolver
 import dns.rrset
 
+from postroom.dns.cache import AnswerCache
 from postroom.errors import TemporaryLookupError
 
 __all__ = ["DnsResolver", "TemporaryLookupError", "parse_dns_servers"]
@@ -64,8 +65,16 @@ def _texts(rrset: dns.rrset.RRset, rdtype: str) -> list[str]:
 
 
 class DnsResolver:
-    def __init__(self, servers: list[tuple[str, int]] | None = None, *, lifetime: float = DEFAULT_LIFETIME_SECONDS):
+    def __init__(
+        self,
+        servers: list[tuple[str, int]] | None = None,
+        *,
+        lifetime: float = DEFAULT_LIFETIME_SECONDS,
+        cache: AnswerCache | None = None,
+    ):
+        """``cache`` keeps the answers of :meth:`lookup` for their TTL; without one every lookup asks DNS."""
         self.servers = list(servers or [])
+        self._cache = cache
         self._sync = dns.resolver.Resolver(configure=not self.servers)
         _configure(self._sync, self.servers, lifetime)
         self._async = dns.asyncresolver.Resolver(configure=not self.servers)
@@ -78,13 +87,21 @@ class DnsResolver:
 
     def lookup(self, name: str, rdtype: str) -> list[str]:
         """The records of ``rdtype`` at ``name`` as text (TXT strings joined); [] when there are none."""
+        if self._cache is not None and (cached := self._cache.get(name, rdtype)) is not None:
+            return cached
         try:
             answer = self._sync.resolve(name, rdtype, search=False)
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
             return []
         except dns.exception.DNSException as error:
             raise TemporaryLookupError(f"{rdtype} lookup for {name} failed: {error}") from error
-        return _texts(answer.rrset, rdtype) if answer.rrset is not None else []
+        if answer.rrset is None:
+            return []
+        records = _texts(answer.rrset, rdtype)
+        if self._cache is not None:
+            # The answer's own TTL: the smallest along a CNAME chain, as dnspython computes it.
+            self._cache.put(name, rdtype, records, answer.chaining_result.minimum_ttl)
+        return records
 
     async def lookup_async(self, name: str, rdtype: str) -> list[str]:
         try:
