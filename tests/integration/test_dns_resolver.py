@@ -99,7 +99,7 @@ def test_an_answer_is_reused_for_its_ttl_and_asked_again_after(dns_with_ttl: Dns
     dns_with_ttl.remove("good.test")
     dns_with_ttl.publish("good.test", "TXT", "v=spf1 -all")
     clock.advance(seconds=59)
-    assert resolver.lookup("GOOD.test", "TXT") == ["v=spf1 ip4:127.0.0.1 -all"]  # names are case-insensitive
+    assert resolver.lookup("GOOD.test.", "TXT") == ["v=spf1 ip4:127.0.0.1 -all"]  # case and the root dot aside
     assert dns_with_ttl.queries.count(("good.test", "TXT")) == 1
     clock.advance(seconds=1)
     assert resolver.lookup("good.test", "TXT") == ["v=spf1 -all"]

@@ -14,6 +14,10 @@ from collections.abc import Callable
 DEFAULT_MAX_ENTRIES = 10_000
 
 
+def _key(name: str, rdtype: str) -> tuple[str, str]:
+    return name.rstrip(".").lower(), rdtype
+
+
 class AnswerCache:
     def __init__(
         self, seconds: Callable[[], float], max_seconds: float, max_entries: int = DEFAULT_MAX_ENTRIES
@@ -25,7 +29,7 @@ class AnswerCache:
         self._lock = threading.Lock()  # lookups run on several worker threads at once
 
     def get(self, name: str, rdtype: str) -> list[str] | None:
-        key = (name.lower(), rdtype)
+        key = _key(name, rdtype)
         with self._lock:
             found = self._entries.get(key)
             if found is None:
@@ -41,7 +45,7 @@ class AnswerCache:
         keep = min(ttl, self._max_seconds)
         if keep <= 0 or not records:
             return
-        key = (name.lower(), rdtype)
+        key = _key(name, rdtype)
         with self._lock:
             self._entries[key] = (self._seconds() + keep, list(records))
             self._entries.move_to_end(key)

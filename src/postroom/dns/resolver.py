@@ -80,11 +80,6 @@ class DnsResolver:
         self._async = dns.asyncresolver.Resolver(configure=not self.servers)
         _configure(self._async, self.servers, lifetime)
 
-    @property
-    def sync_resolver(self) -> dns.resolver.Resolver:
-        """The configured dnspython resolver, for libraries that take one (e.g. DKIM verification)."""
-        return self._sync
-
     def lookup(self, name: str, rdtype: str) -> list[str]:
         """The records of ``rdtype`` at ``name`` as text (TXT strings joined); [] when there are none."""
         if self._cache is not None and (cached := self._cache.get(name, rdtype)) is not None:
