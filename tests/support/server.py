@@ -23,6 +23,13 @@ KEY_LINE = re.compile(r"POSTROOM_API_KEY=(pr_[A-Za-z0-9]+)")
 SERVER_LOGS: list[Path] = []  # every server log of the run, grepped for secrets at its end (tests/support/log_secrets)
 
 
+BIND_ATTEMPTS = 3
+
+
+class PortTaken(RuntimeError):
+    """The server could not bind a port chosen for it: another process took it first."""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -67,14 +74,28 @@ class ServerProcess:
         return env
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
+        """Start and wait until ready. A port that another process took between ``free_port()`` and the server's
+        bind (parallel test workers pick ports too) is replaced by a fresh one, up to three attempts in all."""
+        for _ in range(BIND_ATTEMPTS - 1):
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                self.port, self.smtp_port = free_port(), free_port()
+        return self._start(timeout)
+
+    def _start(self, timeout: float) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         SERVER_LOGS.append(self.log_path)
         log = self.log_path.open("ab")
+        logged_before = log.tell()
         command = [sys.executable, "-m", "postroom.cli", "serve"]
         self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=self.env())
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                output = self.log_path.read_bytes()[logged_before:].decode(errors="replace")
+                if "address already in use" in " ".join(output.split()):
+                    raise PortTaken(output)
                 raise RuntimeError(f"postroom serve exited early:\n{self.log_path.read_text()}")
             match = KEY_LINE.search(self.log_path.read_text(errors="replace"))
             if match and not self.api_key:
