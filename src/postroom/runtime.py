@@ -486,12 +486,13 @@ def build(settings: Settings, *, migrate: bool = True, clock: Clock | None = Non
     default_domain = settings.default_domain.strip().lower()
     blobs = blob_store_from_url(settings.blob_url, settings.data_dir, **settings.s3_options())
     return_paths = ReturnPaths(access.server_secret(RETURN_PATH_SECRET_NAME), default_domain)
-    resolver = DnsResolver(parse_dns_servers(settings.dns_servers))
+    dns_servers = parse_dns_servers(settings.dns_servers)
+    resolver = DnsResolver(dns_servers)
     spam = spam_classifier(settings)
     # Received mail's checks reuse answers for their TTL; domain verification and delivery always read DNS afresh.
     answers = AnswerCache(lambda: clock.now().timestamp(), settings.dns_cache_max_seconds)
     authenticator = InboundAuthenticator(
-        DnsResolver(parse_dns_servers(settings.dns_servers), cache=answers),
+        DnsResolver(dns_servers, cache=answers),
         authserv_id=settings.smtp_hostname,
         trusted_sealers=frozenset(
             name.strip().lower() for name in (settings.arc_trusted_sealers or "").split(",") if name.strip()

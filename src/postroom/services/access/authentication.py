@@ -168,7 +168,7 @@ class AccessService:
             raise Unauthorized("Unknown API key", code="unknown_api_key")
         if key.is_expired(now):
             raise Unauthorized("API key has expired", code="unauthorized")
-        if key.used_at is None or now - key.used_at >= USED_AT_RESOLUTION:
+        if _touch_due(key, now):
             with self._uow(write=True) as uow:
                 uow.api_keys.touch(key.api_key_id, now)
                 uow.commit()
@@ -185,7 +185,7 @@ class AccessService:
             return None
         now = self._clock.now()
         key = self._fresh(hash_secret(secret), now, self._uow.key_changes())
-        if key is None or key.is_expired(now) or key.used_at is None or now - key.used_at >= USED_AT_RESOLUTION:
+        if key is None or key.is_expired(now) or _touch_due(key, now):
             return None
         return Principal.of(key)
 
@@ -246,3 +246,8 @@ class AccessService:
             if principal.scope_type is not ScopeType.INBOX:
                 domain_count = 1 + uow.custom_domains.count(DomainScope(principal.organization_id, principal.pod_id))
         return OrganizationView(organization, inbox_count, domain_count)
+
+
+def _touch_due(key: ApiKey, now: datetime) -> bool:
+    """Whether authenticating with ``key`` now must write its ``used_at`` (kept to USED_AT_RESOLUTION)."""
+    return key.used_at is None or now - key.used_at >= USED_AT_RESOLUTION
