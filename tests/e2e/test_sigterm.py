@@ -145,7 +145,11 @@ def test_sigterm_answers_the_request_in_flight_and_refuses_new_connections(
                     httpx.get(f"{server.base_url}/healthz", timeout=2)
                 except httpx.ConnectError:
                     refused = True
-            assert refused, "a new connection was still accepted 10 s after SIGTERM"
+                except (httpx.RemoteProtocolError, httpx.ReadError):
+                    # accepted in the instant before the listener closed, then closed unanswered as an idle
+                    # connection: not served either
+                    refused = True
+            assert refused, "a new connection was still served 10 s after SIGTERM"
             assert not sending.done()  # still waiting on its attachment
 
             slow_attachment.release.set()
