@@ -28,8 +28,8 @@ class CountingFactory:
         self._factory = runtime.factory
         self.commits = 0
 
-    def __call__(self, *, write: bool = False, durable: bool = True) -> Any:
-        uow = self._factory(write=write, durable=durable)
+    def __call__(self, *, write: bool = False, durable: bool = True, snapshot: bool = True) -> Any:
+        uow = self._factory(write=write, durable=durable, snapshot=snapshot)
         original = uow.commit
 
         def counted() -> None:

@@ -341,8 +341,11 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self, *, write: bool = False, durable: bool = True) -> UnitOfWork:
+    def __call__(self, *, write: bool = False, durable: bool = True, snapshot: bool = True) -> UnitOfWork:
         """A new unit of work; ``write=True`` takes the write lock up front where the database needs it.
+
+        ``snapshot=False`` (reads only) says the reads need not see one snapshot together, as a point read by id
+        does not: SQLite then opens no transaction around them, each statement reading its own snapshot.
 
         ``durable=False`` lets the commit return before it is flushed to disk where the database allows it: for
         bookkeeping whose loss in a crash only means repeating work (a lease, a delivery already made).

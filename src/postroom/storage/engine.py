@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 
 WRITE_FLAG = "postroom_write"
+NO_SNAPSHOT_FLAG = "postroom_no_snapshot"
 
 
 def _json(value: object) -> str:
@@ -37,6 +38,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
+        if connection.info.get(NO_SNAPSHOT_FLAG, False):
+            return  # each SELECT in autocommit mode reads its own snapshot, which is all such a reader asks for
         immediate = connection.info.get(WRITE_FLAG, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 

@@ -17,6 +17,7 @@ from postroom.storage.bounded import bounded
 from postroom.storage.keyset import seek
 from postroom.storage.mail_queries import message_conditions, messages_page, threads_page
 from postroom.storage.mail_search import index_message, message_search_page, thread_matches, thread_search_page
+from postroom.storage.message_read import read_message
 from postroom.storage.repositories import write_checked
 from postroom.storage.tables import attachments, message_labels, messages, thread_keys, threads
 
@@ -79,9 +80,6 @@ def _thread_key_lock(inbox_id: str, key: str) -> int:
 
 DEFAULT_SEARCH_TIMEOUT_SECONDS = 2.0
 # Built once: a statement reused with bound values skips rebuilding it and its cache key on every read.
-_MESSAGE_BY_ID = select(messages).where(
-    messages.c.inbox_id == bindparam("inbox_id"), messages.c.message_id == bindparam("message_id")
-)
 _ATTACHMENTS_OF_ONE = (
     select(attachments).where(attachments.c.row_id == bindparam("row_id")).order_by(attachments.c.position)
 )
@@ -256,9 +254,7 @@ class SqlMailRepository:
         self.update_thread(thread)
 
     def get_message(self, inbox_id: str, message_id: str, *, lock: bool = False) -> Message | None:
-        query = _MESSAGE_BY_ID.with_for_update() if lock else _MESSAGE_BY_ID
-        found = self._load(query, {"inbox_id": inbox_id, "message_id": message_id})
-        return found[0] if found else None
+        return read_message(self._c, inbox_id, message_id, lock=lock)
 
     def get_message_row(self, row_id: str, *, lock: bool = False) -> Message | None:
         query = select(messages).where(messages.c.row_id == row_id)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 
 from postroom.storage.domains import SqlCustomDomainRepository
 from postroom.storage.drafts import SqlDraftRepository
-from postroom.storage.engine import WRITE_FLAG
+from postroom.storage.engine import NO_SNAPSHOT_FLAG, WRITE_FLAG
 from postroom.storage.events import (
     SqlInboxEventRepository,
     SqlOutboxRepository,
@@ -48,12 +48,14 @@ class SqlUnitOfWork:
         durable: bool = True,
         search_timeout_seconds: float = DEFAULT_SEARCH_TIMEOUT_SECONDS,
         on_keys_changed: Callable[[], None] = lambda: None,
+        snapshot: bool = True,
     ) -> None:
         self._engine = engine
         self._on_keys_changed = on_keys_changed
         self._search_timeout = search_timeout_seconds
         self._durable = durable
         self._write = write
+        self._no_snapshot = not snapshot and not write
         self._writer_lock = writer_lock if write else None
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -66,6 +68,7 @@ class SqlUnitOfWork:
             raise
         try:
             self._connection.info[WRITE_FLAG] = self._write
+            self._connection.info[NO_SNAPSHOT_FLAG] = self._no_snapshot
             self._transaction = self._connection.begin()
             if not self._durable and self._engine.dialect.name == "postgresql":
                 # Losing this commit in a crash only repeats work; not waiting for the WAL flush saves milliseconds.
@@ -138,9 +141,9 @@ class SqlUnitOfWorkFactory:
         # letting them poll the busy handler (which starves some for seconds under load).
         self._writer_lock = threading.Lock() if engine.dialect.name == "sqlite" else None
 
-    def __call__(self, *, write: bool = False, durable: bool = True) -> SqlUnitOfWork:
+    def __call__(self, *, write: bool = False, durable: bool = True, snapshot: bool = True) -> SqlUnitOfWork:
         return SqlUnitOfWork(
-            self.engine, write, self._writer_lock, durable, self._search_timeout, self._count_key_change
+            self.engine, write, self._writer_lock, durable, self._search_timeout, self._count_key_change, snapshot
         )
 
     def key_changes(self) -> int:

@@ -153,7 +153,7 @@ class InboxService:
 
     def get(self, principal: Principal, inbox_id: str, pod_id: str | None = None) -> Inbox:
         require(principal, "inbox_read")
-        with self._uow() as uow:
+        with self._uow(snapshot=False) as uow:  # reads by id, which need no common snapshot
             return visible_inbox(uow, principal, inbox_id, pod_id)
 
     def _scope(self, uow: UnitOfWork, principal: Principal, pod_id: str | None) -> InboxScope:
