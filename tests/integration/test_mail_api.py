@@ -13,6 +13,7 @@ from sqlalchemy import Engine, event
 
 from postroom.runtime import Runtime
 from postroom.services.mail.receive import FromInbox, InboundMessage
+from postroom.storage.engine import NO_SNAPSHOT_FLAG
 
 # Stored as if another inbox of this server sent it: these tests are about filing, not about trust.
 LOCAL = FromInbox("colleague@postroom.localhost")
@@ -224,3 +225,7 @@ def test_a_read_without_a_snapshot_opens_no_transaction_and_writes_still_do(runt
     with statements(runtime.engine) as sent, runtime.factory(write=True, snapshot=False) as uow:
         uow.inboxes.get("nobody@postroom.localhost")
     assert sent[0] == ("BEGIN" if sqlite else "SELECT")  # a writer always has its transaction
+    with runtime.factory(snapshot=False) as uow:
+        pooled = uow.mail._c.info  # what the pool keeps with this connection for its next user
+        uow.inboxes.get("nobody@postroom.localhost")
+    assert NO_SNAPSHOT_FLAG not in pooled  # so the next user's transaction begins as usual

@@ -38,8 +38,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        if connection.info.get(NO_SNAPSHOT_FLAG, False):
-            return  # each SELECT in autocommit mode reads its own snapshot, which is all such a reader asks for
+        # The flag is taken here, so it covers the one transaction it was set for and never a later user of this
+        # pooled connection. Each SELECT in autocommit mode reads its own snapshot, all such a reader asks for.
+        if connection.info.pop(NO_SNAPSHOT_FLAG, False):
+            return
         immediate = connection.info.get(WRITE_FLAG, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 

@@ -55,7 +55,8 @@ class SqlUnitOfWork:
         self._search_timeout = search_timeout_seconds
         self._durable = durable
         self._write = write
-        self._no_snapshot = not snapshot and not write
+        # Only SQLite's begin hook reads (and takes) the flag; PostgreSQL's driver begins on the first statement.
+        self._no_snapshot = not snapshot and not write and engine.dialect.name == "sqlite"
         self._writer_lock = writer_lock if write else None
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -68,7 +69,8 @@ class SqlUnitOfWork:
             raise
         try:
             self._connection.info[WRITE_FLAG] = self._write
-            self._connection.info[NO_SNAPSHOT_FLAG] = self._no_snapshot
+            if self._no_snapshot:
+                self._connection.info[NO_SNAPSHOT_FLAG] = True  # taken by the SQLite engine's begin hook
             self._transaction = self._connection.begin()
             if not self._durable and self._engine.dialect.name == "postgresql":
                 # Losing this commit in a crash only repeats work; not waiting for the WAL flush saves milliseconds.
