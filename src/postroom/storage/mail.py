@@ -10,19 +10,19 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.selectable import Select
 
 from postroom.domain.listing import InboxScope, MailFilter
-from postroom.domain.message import Attachment, Message, Thread, summarize
+from postroom.domain.message import Message, Thread, summarize
 from postroom.domain.pagination import PageRequest
 from postroom.domain.search import MailSearch, MessageHit, ThreadHit
 from postroom.storage.bounded import bounded
 from postroom.storage.keyset import seek
 from postroom.storage.mail_queries import message_conditions, messages_page, threads_page
+from postroom.storage.mail_rows import MESSAGE_COLUMNS, attachment_of, message_of
 from postroom.storage.mail_search import index_message, message_search_page, thread_matches, thread_search_page
 from postroom.storage.message_read import read_message
 from postroom.storage.repositories import write_checked
 from postroom.storage.tables import attachments, message_labels, messages, thread_keys, threads
 
 _THREAD_COLUMNS = [column.name for column in threads.c]
-_MESSAGE_COLUMNS = [column.name for column in messages.c]
 # One constant statement, so every thread update reuses the compiled SQL.
 _UPDATE_THREAD = (
     update(threads)
@@ -54,22 +54,6 @@ _ADD_THREAD_KEYS: dict[str, Insert] = {
     "postgresql": postgresql.insert(thread_keys).on_conflict_do_nothing(),
     "sqlite": sqlite.insert(thread_keys).on_conflict_do_nothing(),
 }
-
-
-def _attachment(row: RowMapping) -> Attachment:
-    return Attachment(
-        attachment_id=row["attachment_id"],
-        size=row["size"],
-        filename=row["filename"],
-        content_type=row["content_type"],
-        content_disposition=row["content_disposition"],
-        content_id=row["content_id"],
-        blob_key=row["blob_key"],
-    )
-
-
-def _message(row: RowMapping) -> Message:
-    return Message(**{name: row[name] for name in _MESSAGE_COLUMNS})
 
 
 def _thread_key_lock(inbox_id: str, key: str) -> int:
@@ -128,7 +112,7 @@ class SqlMailRepository:
         self._c.execute(_UPDATE_THREAD, {f"new_{name}": getattr(thread, name) for name in _THREAD_COLUMNS})
 
     def add_message(self, message: Message, search_document: str) -> None:
-        write_checked(self._c, _INSERT_MESSAGE, {name: getattr(message, name) for name in _MESSAGE_COLUMNS})
+        write_checked(self._c, _INSERT_MESSAGE, {name: getattr(message, name) for name in MESSAGE_COLUMNS})
         index_message(self._c, message.row_id, search_document)
         if message.labels:
             self._c.execute(_INSERT_LABELS, [{"row_id": message.row_id, "label": x} for x in message.labels])
@@ -153,7 +137,7 @@ class SqlMailRepository:
         return self._load(select(messages).where(condition).order_by(messages.c.timestamp, messages.c.row_id))
 
     def _load(self, query: Select[tuple[object, ...]], values: dict[str, str] | None = None) -> list[Message]:
-        return self._attach([_message(row) for row in self._c.execute(query, values).mappings()])
+        return self._attach([message_of(row) for row in self._c.execute(query, values).mappings()])
 
     def _attach(self, found: list[Message]) -> list[Message]:
         """Load the attachments of the given messages, in order."""
@@ -165,7 +149,7 @@ class SqlMailRepository:
                 in_order = attachments.c.position
                 parts = self._c.execute(select(attachments).where(attachments.c.row_id.in_(by_row)).order_by(in_order))
             for row in parts.mappings():
-                by_row[row["row_id"]].attachments.append(_attachment(row))
+                by_row[row["row_id"]].attachments.append(attachment_of(row))
         return found
 
     def list_messages(self, inbox_id: str, mail_filter: MailFilter, page: PageRequest) -> list[Message]:
@@ -183,7 +167,7 @@ class SqlMailRepository:
         with bounded(self._c, self._search_timeout, "search"):
             self._serial_plans()
             rows = list(self._c.execute(query).mappings())
-        found = self._attach([_message(row) for row in rows])
+        found = self._attach([message_of(row) for row in rows])
         return [MessageHit(message, int(row["rank"])) for message, row in zip(found, rows, strict=True)]
 
     def search_threads(self, scope: InboxScope, search: MailSearch, page: PageRequest) -> list[ThreadHit]:
@@ -196,7 +180,7 @@ class SqlMailRepository:
             matches = thread_matches(self._c.dialect.name, scope, [row["thread_id"] for row in rows], search)
             if matches is None or not rows:
                 return []
-            found = [(int(row["rank"]), _message(row)) for row in self._c.execute(matches).mappings()]
+            found = [(int(row["rank"]), message_of(row)) for row in self._c.execute(matches).mappings()]
         found.sort(key=lambda item: (item[0], item[1].timestamp, item[1].row_id), reverse=True)
         best: dict[str, Message] = {}
         for _rank, message in found:
@@ -221,7 +205,7 @@ class SqlMailRepository:
             .where(messages.c.thread_id == thread_id)
             .order_by(messages.c.timestamp, messages.c.row_id, attachments.c.position)
         )
-        thread.attachments = [_attachment(part) for part in self._c.execute(parts).mappings()]
+        thread.attachments = [attachment_of(part) for part in self._c.execute(parts).mappings()]
         return thread
 
     def thread_messages_page(self, thread_id: str, mail_filter: MailFilter, page: PageRequest) -> list[Message]:

@@ -12,12 +12,21 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Text, bindparam, cast, func, select
 from sqlalchemy.sql.selectable import Select
 
-from postroom.domain.message import Attachment, Message
+from postroom.domain.message import Message
+from postroom.storage.mail_rows import MESSAGE_COLUMNS, attachment_of
 from postroom.storage.tables import attachments, messages
 
-_MESSAGE_COLUMNS = [column.name for column in messages.c]
-_ATTACHMENT_FIELDS = ("attachment_id", "size", "filename", "content_type", "content_disposition", "content_id")
-_ATTACHMENT_KEYS = (*_ATTACHMENT_FIELDS, "blob_key", "position")
+# An attachment's fields, and its position for the order, which the aggregate does not keep.
+_ATTACHMENT_KEYS = (
+    "attachment_id",
+    "size",
+    "filename",
+    "content_type",
+    "content_disposition",
+    "content_id",
+    "blob_key",
+    "position",
+)
 
 
 def _attachments_array(dialect: str) -> ColumnElement[Any]:
@@ -53,11 +62,9 @@ def read_message(connection: Connection, inbox_id: str, message_id: str, *, lock
     row = connection.execute(statement, {"inbox_id": inbox_id, "message_id": message_id}).first()
     if row is None:
         return None
-    values: dict[str, Any] = dict(zip(_MESSAGE_COLUMNS, row, strict=False))  # the JSON array comes last
+    values: dict[str, Any] = dict(zip(MESSAGE_COLUMNS, row, strict=False))  # the JSON array comes last
     message = Message(**values)
     parts = json.loads(row[-1]) if row[-1] else []
     parts.sort(key=lambda part: part["position"])
-    message.attachments = [
-        Attachment(**{name: part[name] for name in _ATTACHMENT_FIELDS}, blob_key=part["blob_key"]) for part in parts
-    ]
+    message.attachments = [attachment_of(part) for part in parts]
     return message
