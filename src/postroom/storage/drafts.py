@@ -9,10 +9,10 @@ from sqlalchemy.engine import RowMapping
 
 from postroom.domain.draft import SCHEDULED, SENDING, Draft
 from postroom.domain.listing import InboxScope, MailFilter
-from postroom.domain.message import Attachment
 from postroom.domain.pagination import PageRequest
 from postroom.storage.conditions import in_scope
 from postroom.storage.keyset import seek
+from postroom.storage.mail_rows import attachment_of
 from postroom.storage.repositories import write_checked
 from postroom.storage.tables import draft_attachments, draft_labels, drafts
 
@@ -37,17 +37,7 @@ class SqlDraftRepository:
                 .order_by(draft_attachments.c.draft_id, draft_attachments.c.position)
             )
             for row in self._c.execute(query).mappings():
-                by_id[row["draft_id"]].attachments.append(
-                    Attachment(
-                        attachment_id=row["attachment_id"],
-                        size=row["size"],
-                        filename=row["filename"],
-                        content_type=row["content_type"],
-                        content_disposition=row["content_disposition"],
-                        content_id=row["content_id"],
-                        blob_key=row["blob_key"],
-                    )
-                )
+                by_id[row["draft_id"]].attachments.append(attachment_of(row))
         return found
 
     def get(self, draft_id: str, *, lock: bool = False) -> Draft | None:

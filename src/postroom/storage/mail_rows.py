@@ -1,4 +1,4 @@
-"""Rows of the messages and attachments tables as domain entities, for every read that loads them."""
+"""Rows of the messages and attachment tables (drafts' attachments too) as domain entities, for every read of them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ MESSAGE_COLUMNS = [column.name for column in messages.c]
 
 
 def attachment_of(values: Mapping[Any, Any]) -> Attachment:
-    """An attachment from a row of ``attachments`` or the same fields as a JSON object."""
+    """An attachment from a row of ``attachments`` or ``draft_attachments``, or the same fields as a JSON object."""
     return Attachment(
         attachment_id=values["attachment_id"],
         size=values["size"],
